@@ -1,0 +1,1 @@
+mg_add_test(test-escape SOURCES ${CMAKE_CURRENT_LIST_DIR}/../unit/test-escape.c LABELS unit)
