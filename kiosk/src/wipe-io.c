@@ -1,0 +1,515 @@
+/* The wipe's I/O: double-buffered O_DIRECT writing and read-back, retries, bad ranges. */
+#include <endian.h>
+#include <fcntl.h>
+#include <math.h>
+#include <string.h>
+
+#include "wipe-internal.h"
+
+#define PIPE_SLOTS 2
+#define PIPE_MASKW 4 /* 64-bit words of the failed-piece mask: 16 MiB / 64 KiB pieces */
+
+enum { SLOT_FREE = 0, SLOT_READY };
+
+/* Two buffers handed between the main thread (pattern generation or comparison) and one I/O
+ * thread (writing or reading), so generation overlaps I/O. */
+struct wipe_pipe {
+        struct mg_wipe *w;
+        bool writing;
+        pthread_mutex_t mu;
+        pthread_cond_t cv;
+        uint8_t *buf[PIPE_SLOTS];
+        uint64_t off[PIPE_SLOTS];
+        size_t len[PIPE_SLOTS];
+        int state[PIPE_SLOTS];
+        uint64_t badmask[PIPE_SLOTS][PIPE_MASKW]; /* reads: pieces that could not be read */
+        bool stop;     /* main -> io: nothing more will come, or cancel */
+        int fatal;     /* io -> main: the pass cannot go on */
+        uint64_t done; /* bytes the I/O thread completed */
+        /* reads: the plan */
+        const struct wipe_region *rg;
+        size_t n_rg;
+};
+
+/* Progress bookkeeping of one phase. */
+struct wipe_meter {
+        double t0, last_t;
+        uint64_t last_bytes;
+        double rate;
+};
+
+/* Monotonic seconds. */
+double wipe_now(void)
+{
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* Record a bad range, merging it with the last one when they touch. */
+void wipe_add_range(struct mg_wipe *w, uint64_t off, uint64_t len, char op, int err)
+{
+        pthread_mutex_lock(&w->lock);
+        if (off < w->first_bad_off)
+                w->first_bad_off = off;
+        struct wipe_range *last = w->n_ranges ? &w->ranges[w->n_ranges - 1] : NULL;
+        if (last && last->op == op && last->err == err && last->off + last->len == off) {
+                last->len += len;
+        } else {
+                w->n_ranges_total++;
+                if (w->n_ranges < WIPE_MAX_RANGES)
+                        w->ranges[w->n_ranges++] = (struct wipe_range){off, len, op, err};
+        }
+        pthread_mutex_unlock(&w->lock);
+}
+
+/* Open the buffered fallback descriptor on first use. */
+static int wipe_io_buffered_fd(struct mg_wipe *w)
+{
+        if (w->fd_buffered >= 0)
+                return w->fd_buffered;
+        char path[64];
+        snprintf(path, sizeof(path), "/proc/self/fd/%d", w->fd);
+        int fd = open(path, O_RDWR | O_CLOEXEC);
+        if (fd < 0)
+                return -errno;
+        w->fd_buffered = fd;
+        return fd;
+}
+
+/* Is @r an error after which the device is gone? */
+static bool wipe_io_fatal(int r)
+{
+        return r == -ENODEV || r == -ENXIO || r == -ENOMEDIUM || r == -EBADF;
+}
+
+/* Transfer [@off, @off + @len) once: O_DIRECT where it works, else buffered + sync + drop. */
+static int wipe_io_once(struct mg_wipe *w, bool wr, uint8_t *buf, uint64_t off, size_t len)
+{
+        int fd = w->direct ? w->fd : wipe_io_buffered_fd(w);
+        if (fd < 0)
+                return fd;
+        bool buffered = !w->direct;
+        if (buffered && !wr)
+                (void)posix_fadvise(fd, (off_t)off, (off_t)len, POSIX_FADV_DONTNEED);
+        size_t done = 0;
+        for (unsigned iter = 0; done < len && iter < 1024; iter++) {
+                ssize_t n = wr ? pwrite(fd, buf + done, len - done, (off_t)(off + done))
+                               : pread(fd, buf + done, len - done, (off_t)(off + done));
+                if (n < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        if (errno == EINVAL && !buffered) {
+                                /* O_DIRECT refused this request (alignment): go buffered. */
+                                fd = wipe_io_buffered_fd(w);
+                                if (fd < 0)
+                                        return fd;
+                                buffered = true;
+                                if (!wr)
+                                        (void)posix_fadvise(fd, (off_t)(off + done),
+                                                            (off_t)(len - done),
+                                                            POSIX_FADV_DONTNEED);
+                                continue;
+                        }
+                        return -errno;
+                }
+                if (n == 0)
+                        return wr ? -ENOSPC : -EIO; /* the medium ends before its size */
+                done += (size_t)n;
+        }
+        if (done < len)
+                return -EIO;
+        if (buffered && wr) {
+                if (fdatasync(fd) < 0)
+                        return -errno;
+                (void)posix_fadvise(fd, (off_t)off, (off_t)len, POSIX_FADV_DONTNEED);
+        }
+        return 0;
+}
+
+/* Transfer one request with bounded retries; on failure narrow it down to the pieces that fail,
+ * record them as bad ranges and mark them in @badmask. Returns 0, -EIO (some pieces failed) or a
+ * fatal error. */
+static int wipe_io_request(struct mg_wipe *w, bool wr, uint8_t *buf, uint64_t off, size_t len,
+                           uint64_t badmask[PIPE_MASKW])
+{
+        int r = 0;
+        for (unsigned a = 0; a < WIPE_RETRIES; a++) {
+                r = wipe_io_once(w, wr, buf, off, len);
+                if (r == 0 || wipe_io_fatal(r))
+                        return r;
+        }
+        unsigned nfail = 0;
+        for (size_t p = 0, i = 0; p < len; p += WIPE_SPLIT, i++) {
+                size_t n = MG_MIN((size_t)WIPE_SPLIT, len - p);
+                int rp = 0;
+                for (unsigned a = 0; a < 2; a++) {
+                        rp = wipe_io_once(w, wr, buf + p, off + p, n);
+                        if (rp == 0 || wipe_io_fatal(rp))
+                                break;
+                }
+                if (wipe_io_fatal(rp))
+                        return rp;
+                if (rp < 0) {
+                        nfail++;
+                        if (i < PIPE_MASKW * 64)
+                                badmask[i / 64] |= 1ull << (i % 64);
+                        wipe_add_range(w, off + p, n, wr ? 'w' : 'r', -rp);
+                }
+        }
+        if (!nfail)
+                return 0;
+        pthread_mutex_lock(&w->lock);
+        if (wr)
+                w->write_errors += nfail;
+        else
+                w->read_errors += nfail;
+        uint64_t total = w->write_errors + w->read_errors;
+        pthread_mutex_unlock(&w->lock);
+        wipe_log(w, MG_LOG_WARNING, "%s error at offset %llu (+%zu bytes), %u piece(s) failed",
+                 wr ? "write" : "read", (unsigned long long)off, len, nfail);
+        return total > WIPE_MAX_ERRORS ? -EIO : 0;
+}
+
+/* The I/O thread of a write pass: write each ready buffer in order. */
+static void *wipe_pipe_writer(void *arg)
+{
+        struct wipe_pipe *pp = arg;
+        for (size_t i = 0;; i++) {
+                int s = (int)(i % PIPE_SLOTS);
+                pthread_mutex_lock(&pp->mu);
+                while (pp->state[s] != SLOT_READY && !pp->stop)
+                        pthread_cond_wait(&pp->cv, &pp->mu);
+                bool go = pp->state[s] == SLOT_READY && !pp->w->cancel;
+                if (!go && pp->w->cancel && !pp->fatal)
+                        pp->fatal = -ECANCELED; /* wakes a main thread waiting for a slot */
+                pthread_cond_broadcast(&pp->cv);
+                pthread_mutex_unlock(&pp->mu);
+                if (!go)
+                        break;
+                uint64_t mask[PIPE_MASKW] = {0};
+                int r = wipe_io_request(pp->w, true, pp->buf[s], pp->off[s], pp->len[s], mask);
+                pthread_mutex_lock(&pp->mu);
+                if (r < 0 && !pp->fatal)
+                        pp->fatal = r;
+                pp->done += pp->len[s];
+                pp->state[s] = SLOT_FREE;
+                pthread_cond_broadcast(&pp->cv);
+                pthread_mutex_unlock(&pp->mu);
+                if (r < 0)
+                        break;
+        }
+        return NULL;
+}
+
+/* The I/O thread of a verify pass: read the plan's regions into free buffers in order. */
+static void *wipe_pipe_reader(void *arg)
+{
+        struct wipe_pipe *pp = arg;
+        struct mg_wipe *w = pp->w;
+        size_t i = 0;
+        for (size_t g = 0; g < pp->n_rg; g++) {
+                for (uint64_t o = 0; o < pp->rg[g].len; o += w->io_size, i++) {
+                        int s = (int)(i % PIPE_SLOTS);
+                        pthread_mutex_lock(&pp->mu);
+                        while (pp->state[s] != SLOT_FREE && !pp->stop)
+                                pthread_cond_wait(&pp->cv, &pp->mu);
+                        bool go = !pp->stop && !w->cancel;
+                        if (!go && w->cancel && !pp->fatal)
+                                pp->fatal = -ECANCELED;
+                        pthread_cond_broadcast(&pp->cv);
+                        pthread_mutex_unlock(&pp->mu);
+                        if (!go)
+                                return NULL;
+                        uint64_t off = pp->rg[g].off + o;
+                        size_t len = (size_t)MG_MIN((uint64_t)w->io_size, pp->rg[g].len - o);
+                        memset(pp->badmask[s], 0, sizeof(pp->badmask[s]));
+                        int r = wipe_io_request(w, false, pp->buf[s], off, len, pp->badmask[s]);
+                        pthread_mutex_lock(&pp->mu);
+                        pp->off[s] = off;
+                        pp->len[s] = len;
+                        if (r < 0 && !pp->fatal)
+                                pp->fatal = r;
+                        pp->state[s] = SLOT_READY;
+                        pthread_cond_broadcast(&pp->cv);
+                        pthread_mutex_unlock(&pp->mu);
+                        if (r < 0)
+                                return NULL;
+                }
+        }
+        return NULL;
+}
+
+/* Allocate the pipe's buffers. */
+static int wipe_pipe_init(struct wipe_pipe *pp, struct mg_wipe *w, bool writing)
+{
+        *pp = (struct wipe_pipe){.w = w, .writing = writing};
+        for (int s = 0; s < PIPE_SLOTS; s++) {
+                pp->buf[s] = aligned_alloc(WIPE_BLOCK, w->io_size);
+                if (!pp->buf[s])
+                        return -ENOMEM;
+                memset(pp->buf[s], 0, w->io_size);
+        }
+        pthread_mutex_init(&pp->mu, NULL);
+        pthread_cond_init(&pp->cv, NULL);
+        return 0;
+}
+
+/* Free the pipe's buffers. */
+static void wipe_pipe_done(struct wipe_pipe *pp)
+{
+        for (int s = 0; s < PIPE_SLOTS; s++)
+                free(pp->buf[s]);
+        pthread_mutex_destroy(&pp->mu);
+        pthread_cond_destroy(&pp->cv);
+}
+
+/* Report progress; returns nonzero when the wipe is to stop. */
+static int wipe_report(struct mg_wipe *w, struct wipe_meter *m, enum mg_wipe_phase phase,
+                       unsigned pass_no, const char *pattern, uint64_t done, uint64_t total)
+{
+        double t = wipe_now();
+        double dt = t - m->last_t;
+        if (dt > 0.05 && done >= m->last_bytes) {
+                double inst = (double)(done - m->last_bytes) / dt;
+                double alpha = 1.0 - exp(-dt / 3.0);
+                m->rate = m->rate > 0 ? m->rate + alpha * (inst - m->rate) : inst;
+                m->last_t = t;
+                m->last_bytes = done;
+        }
+        if (w->progress) {
+                struct mg_wipe_progress p = {
+                    .phase = phase,
+                    .pass = pass_no,
+                    .n_passes = w->n_passes,
+                    .pattern = pattern,
+                    .bytes_done = done,
+                    .bytes_total = total,
+                    .rate = m->rate,
+                    .eta = m->rate > 0 ? (double)(total - MG_MIN(done, total)) / m->rate : -1,
+                };
+                if (w->progress(w->progress_ud, &p))
+                        w->cancel = 1;
+        }
+        return w->cancel != 0;
+}
+
+/* Write the pattern of pass @p over the whole target. */
+int wipe_io_write_pass(struct mg_wipe *w, struct wipe_pass *p, unsigned pass_no)
+{
+        bool random = !strcmp(p->pattern, "random");
+        struct wipe_meter m = {.t0 = wipe_now()};
+        m.last_t = m.t0;
+        if (wipe_report(w, &m, MG_WIPE_PHASE_WRITE, pass_no, p->pattern, 0, w->size))
+                return -ECANCELED;
+
+        struct wipe_pipe pp;
+        int r = wipe_pipe_init(&pp, w, true);
+        if (r < 0) {
+                wipe_pipe_done(&pp);
+                return r;
+        }
+        pthread_t th;
+        r = -pthread_create(&th, NULL, wipe_pipe_writer, &pp);
+        if (r < 0) {
+                wipe_pipe_done(&pp);
+                return r;
+        }
+        size_t i = 0;
+        for (uint64_t off = 0; off < w->size; off += w->io_size, i++) {
+                int s = (int)(i % PIPE_SLOTS);
+                pthread_mutex_lock(&pp.mu);
+                while (pp.state[s] != SLOT_FREE && !pp.fatal)
+                        pthread_cond_wait(&pp.cv, &pp.mu);
+                int fatal = pp.fatal;
+                uint64_t done = pp.done;
+                pthread_mutex_unlock(&pp.mu);
+                if (fatal) {
+                        r = fatal;
+                        break;
+                }
+                if (wipe_report(w, &m, MG_WIPE_PHASE_WRITE, pass_no, p->pattern, done, w->size)) {
+                        r = -ECANCELED;
+                        break;
+                }
+                size_t len = (size_t)MG_MIN((uint64_t)w->io_size, w->size - off);
+                if (random) {
+                        r = wipe_stream_fill(&w->stream, off, pp.buf[s], len);
+                        if (r < 0)
+                                break;
+                }
+                pthread_mutex_lock(&pp.mu);
+                pp.off[s] = off;
+                pp.len[s] = len;
+                pp.state[s] = SLOT_READY;
+                pthread_cond_broadcast(&pp.cv);
+                pthread_mutex_unlock(&pp.mu);
+        }
+        pthread_mutex_lock(&pp.mu);
+        pp.stop = true;
+        pthread_cond_broadcast(&pp.cv);
+        pthread_mutex_unlock(&pp.mu);
+        pthread_join(th, NULL);
+        if (r == 0 && pp.fatal)
+                r = pp.fatal;
+        if (r == 0 && w->cancel)
+                r = -ECANCELED;
+        p->bytes_written = pp.done;
+        p->write_seconds = wipe_now() - m.t0;
+        p->written = r == 0;
+        if (r == 0)
+                (void)wipe_report(w, &m, MG_WIPE_PHASE_WRITE, pass_no, p->pattern, pp.done,
+                                  w->size);
+        wipe_pipe_done(&pp);
+        return r;
+}
+
+/* Compare one read buffer with the pattern; count good bytes, record mismatches. */
+static int wipe_verify_buf(struct mg_wipe *w, struct wipe_pass *p, bool random, const uint8_t *buf,
+                           uint64_t off, size_t len, const uint64_t badmask[PIPE_MASKW],
+                           uint8_t *exp)
+{
+        static const uint8_t zero[WIPE_SPLIT];
+        for (size_t q = 0, i = 0; q < len; q += WIPE_SPLIT, i++) {
+                size_t n = MG_MIN((size_t)WIPE_SPLIT, len - q);
+                if (i < PIPE_MASKW * 64 && (badmask[i / 64] >> (i % 64)) & 1)
+                        continue; /* unreadable: already a bad range */
+                const uint8_t *want = zero;
+                if (random) {
+                        int r = wipe_stream_fill(&w->stream, off + q, exp, n);
+                        if (r < 0)
+                                return r;
+                        want = exp;
+                }
+                if (!memcmp(buf + q, want, n)) {
+                        p->bytes_verified += n;
+                        continue;
+                }
+                /* Find the blocks that differ, and whether they hold another block's data. */
+                for (size_t b = 0; b < n; b += WIPE_BLOCK) {
+                        size_t bl = MG_MIN((size_t)WIPE_BLOCK, n - b);
+                        const uint8_t *got = buf + q + b;
+                        uint64_t here = off + q + b;
+                        if (!memcmp(got, want + b, bl)) {
+                                p->bytes_verified += bl;
+                                continue;
+                        }
+                        if (random && bl >= WIPE_HDR) {
+                                uint64_t no, id;
+                                memcpy(&no, got, 8);
+                                memcpy(&id, got + 8, 8);
+                                no = le64toh(no);
+                                id = le64toh(id);
+                                uint64_t nblocks = (w->size + WIPE_BLOCK - 1) / WIPE_BLOCK;
+                                uint8_t other[WIPE_BLOCK] __attribute__((aligned(16)));
+                                if (id == w->stream.wipe_id && no < nblocks &&
+                                    no != here / WIPE_BLOCK &&
+                                    wipe_stream_fill(&w->stream, no * WIPE_BLOCK, other,
+                                                     WIPE_BLOCK) == 0 &&
+                                    !memcmp(got, other, bl)) {
+                                        uint64_t d =
+                                            (no > here / WIPE_BLOCK ? no - here / WIPE_BLOCK
+                                                                    : here / WIPE_BLOCK - no) *
+                                            WIPE_BLOCK;
+                                        p->aliased_blocks++;
+                                        if (!w->min_alias_distance || d < w->min_alias_distance)
+                                                w->min_alias_distance = d;
+                                }
+                        }
+                        p->mismatched_blocks++;
+                        wipe_add_range(w, here, bl, 'v', 0);
+                }
+        }
+        return 0;
+}
+
+/* Read back and compare pass @p. */
+int wipe_io_verify_pass(struct mg_wipe *w, struct wipe_pass *p, unsigned pass_no)
+{
+        bool random = !strcmp(p->pattern, "random");
+        _cleanup_free_ struct wipe_region *plan = NULL;
+        struct wipe_region full = {0, w->size};
+        size_t n_rg = 1;
+        const struct wipe_region *rg = &full;
+        uint64_t total = w->size;
+        if (p->verify == MG_WIPE_VERIFY_SAMPLE) {
+                unsigned nsub = 0;
+                int r = wipe_sample_plan(w->size, &plan, &n_rg, &nsub);
+                if (r < 0)
+                        return r;
+                if (nsub == 0) {
+                        wipe_log(w, MG_LOG_NOTICE, "medium too small to sample: full verify");
+                        p->verify = MG_WIPE_VERIFY_FULL;
+                        n_rg = 1;
+                } else {
+                        rg = plan;
+                        p->subsections = nsub;
+                        total = 0;
+                        for (size_t i = 0; i < n_rg; i++)
+                                total += plan[i].len;
+                }
+        }
+
+        struct wipe_meter m = {.t0 = wipe_now()};
+        m.last_t = m.t0;
+        if (wipe_report(w, &m, MG_WIPE_PHASE_VERIFY, pass_no, p->pattern, 0, total))
+                return -ECANCELED;
+        _cleanup_free_ uint8_t *exp = aligned_alloc(WIPE_BLOCK, WIPE_SPLIT);
+        if (!exp)
+                return -ENOMEM;
+        struct wipe_pipe pp;
+        int r = wipe_pipe_init(&pp, w, false);
+        if (r < 0) {
+                wipe_pipe_done(&pp);
+                return r;
+        }
+        pp.rg = rg;
+        pp.n_rg = n_rg;
+        pthread_t th;
+        r = -pthread_create(&th, NULL, wipe_pipe_reader, &pp);
+        if (r < 0) {
+                wipe_pipe_done(&pp);
+                return r;
+        }
+        uint64_t done = 0;
+        for (size_t i = 0; done < total; i++) {
+                int s = (int)(i % PIPE_SLOTS);
+                pthread_mutex_lock(&pp.mu);
+                while (pp.state[s] != SLOT_READY && !pp.fatal)
+                        pthread_cond_wait(&pp.cv, &pp.mu);
+                bool ready = pp.state[s] == SLOT_READY;
+                int fatal = pp.fatal;
+                pthread_mutex_unlock(&pp.mu);
+                if (!ready) {
+                        r = fatal;
+                        break;
+                }
+                r = wipe_verify_buf(w, p, random, pp.buf[s], pp.off[s], pp.len[s], pp.badmask[s],
+                                    exp);
+                done += pp.len[s];
+                pthread_mutex_lock(&pp.mu);
+                pp.state[s] = SLOT_FREE;
+                pthread_cond_broadcast(&pp.cv);
+                pthread_mutex_unlock(&pp.mu);
+                if (r < 0)
+                        break;
+                if (fatal) {
+                        r = fatal;
+                        break;
+                }
+                if (wipe_report(w, &m, MG_WIPE_PHASE_VERIFY, pass_no, p->pattern, done, total)) {
+                        r = -ECANCELED;
+                        break;
+                }
+        }
+        pthread_mutex_lock(&pp.mu);
+        pp.stop = true;
+        pthread_cond_broadcast(&pp.cv);
+        pthread_mutex_unlock(&pp.mu);
+        pthread_join(th, NULL);
+        p->verify_seconds = wipe_now() - m.t0;
+        p->verified = r == 0 && done >= total;
+        p->verify_ok = p->verified && p->mismatched_blocks == 0 && p->bytes_verified == total;
+        wipe_pipe_done(&pp);
+        return r;
+}
