@@ -90,7 +90,7 @@ static int ledger_cmd_init(const char *path, int argc, char **argv)
         const char *origin = NULL;
         unsigned long long hb = 300;
         int c;
-        while ((c = getopt_long(argc, argv, "+o:H:h", opts, NULL)) != -1) {
+        while ((c = getopt_long(argc, argv, "o:H:h", opts, NULL)) != -1) {
                 switch (c) {
                 case 'o':
                         origin = optarg;
@@ -167,7 +167,7 @@ static int ledger_cmd_append(const char *path, int argc, char **argv)
                 return CLI_EXIT_USAGE;
         }
         struct mg_ledger_field f[LEDGER_MAX_FIELDS];
-        _cleanup_free_ char *copy[LEDGER_MAX_FIELDS] = {0};
+        char *copy[LEDGER_MAX_FIELDS] = {0};
         int r = 0;
         for (size_t i = 0; i < n; i++) {
                 copy[i] = strdup(argv[optind + (int)i]);
@@ -217,7 +217,7 @@ static int ledger_cmd_heartbeat(const char *path, int argc, char **argv)
         unsigned long long every = 0, count = 1;
         int c;
         bool have_count = false;
-        while ((c = getopt_long(argc, argv, "+e:c:h", opts, NULL)) != -1) {
+        while ((c = getopt_long(argc, argv, "e:c:h", opts, NULL)) != -1) {
                 switch (c) {
                 case 'e':
                         if (!cli_parse_u64(optarg, 1, 86400, &every)) {
@@ -294,7 +294,7 @@ static int ledger_cmd_show(const char *path, int argc, char **argv)
         unsigned long long since = 0;
         bool json = false, raw = false;
         int c;
-        while ((c = getopt_long(argc, argv, "+s:jrh", opts, NULL)) != -1) {
+        while ((c = getopt_long(argc, argv, "s:jrh", opts, NULL)) != -1) {
                 switch (c) {
                 case 's':
                         if (!cli_parse_u64(optarg, 0, UINT64_MAX, &since)) {
@@ -402,7 +402,7 @@ static int ledger_cmd_prove(const char *path, int argc, char **argv)
             {"size", required_argument, NULL, 's'}, {"help", no_argument, NULL, 'h'}, {}};
         unsigned long long size = 0, index;
         int c;
-        while ((c = getopt_long(argc, argv, "+s:h", opts, NULL)) != -1) {
+        while ((c = getopt_long(argc, argv, "s:h", opts, NULL)) != -1) {
                 switch (c) {
                 case 's':
                         if (!cli_parse_u64(optarg, 1, UINT64_MAX, &size)) {
@@ -470,7 +470,7 @@ static int ledger_cmd_verify(const char *path, int argc, char **argv)
         _cleanup_free_ char *logkey = NULL;
         unsigned long long v;
         int c, r = 0;
-        while (r == 0 && (c = getopt_long(argc, argv, "+c:a:k:g:A:t:h", opts, NULL)) != -1) {
+        while (r == 0 && (c = getopt_long(argc, argv, "c:a:k:g:A:t:h", opts, NULL)) != -1) {
                 switch (c) {
                 case 'c':
                 case 'a': {
@@ -591,7 +591,7 @@ static int ledger_cmd_backup(const char *path, int argc, char **argv)
             {"to", required_argument, NULL, 't'}, {"help", no_argument, NULL, 'h'}, {}};
         const char *to = NULL;
         int c;
-        while ((c = getopt_long(argc, argv, "+t:h", opts, NULL)) != -1) {
+        while ((c = getopt_long(argc, argv, "t:h", opts, NULL)) != -1) {
                 switch (c) {
                 case 't':
                         to = optarg;
@@ -628,7 +628,7 @@ static int ledger_cmd_keygen(int argc, char **argv)
                                              {}};
         const char *name = NULL, *out = NULL;
         int c;
-        while ((c = getopt_long(argc, argv, "+n:o:h", opts, NULL)) != -1) {
+        while ((c = getopt_long(argc, argv, "n:o:h", opts, NULL)) != -1) {
                 switch (c) {
                 case 'n':
                         name = optarg;
@@ -664,7 +664,7 @@ static int ledger_cmd_cosign(const char *path, int argc, char **argv)
                                              {}};
         const char *key = NULL, *actor = NULL;
         int c;
-        while ((c = getopt_long(argc, argv, "+k:a:h", opts, NULL)) != -1) {
+        while ((c = getopt_long(argc, argv, "k:a:h", opts, NULL)) != -1) {
                 switch (c) {
                 case 'k':
                         key = optarg;
