@@ -276,6 +276,20 @@ int wipe_target_open(struct mg_wipe *w)
                 return -EINVAL;
         }
 
+        if (w->is_block) {
+                /* The write-protect switch first: a read-write open of it may fail otherwise. */
+                _cleanup_close_ int rfd = open(real, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+                int ro = 0;
+                if (rfd < 0)
+                        return -errno;
+                if (ioctl(rfd, BLKROGET, &ro) < 0)
+                        return -errno;
+                if (ro) {
+                        wipe_log(w, MG_LOG_ERR,
+                                 "target is write-protected (switch or read-only flag): not wiped");
+                        return -EROFS;
+                }
+        }
         int flags = O_RDWR | O_CLOEXEC | O_EXCL | O_NOCTTY;
         int fd = -1;
         w->direct = false;
@@ -300,8 +314,7 @@ int wipe_target_open(struct mg_wipe *w)
                 if (ioctl(fd, BLKROGET, &ro) < 0)
                         return -errno;
                 if (ro) {
-                        wipe_log(w, MG_LOG_ERR,
-                                 "target is write-protected (switch or read-only flag): not wiped");
+                        wipe_log(w, MG_LOG_ERR, "target became write-protected: not wiped");
                         return -EROFS;
                 }
                 uint64_t size = 0;
@@ -374,6 +387,9 @@ int wipe_luks_erase(struct mg_wipe *w)
                 return r;
         }
         crypt_set_log_callback(cd, wipe_luks_log, w);
+        /* This process holds the medium exclusively (O_EXCL, flock): cryptsetup's own metadata
+         * lock would wait for us. */
+        (void)crypt_metadata_locking(cd, 0);
         r = crypt_load(cd, CRYPT_LUKS, NULL);
         if (r < 0) {
                 w->luks_err = r;

@@ -13,7 +13,10 @@ mg_add_test(test-wipe-stream SOURCES ${CMAKE_CURRENT_LIST_DIR}/../unit/test-wipe
   LABELS unit wipe TIMEOUT 60)
 mg_add_test(test-wipe SOURCES ${CMAKE_CURRENT_LIST_DIR}/../integration/test-wipe.c
   LIBS PkgConfig::WIPE_TEST_JSONC LABELS integration wipe TIMEOUT 240)
-target_compile_definitions(test-wipe PRIVATE WIPE_SHIM="$<TARGET_FILE:wipe-shim>")
-add_dependencies(test-wipe wipe-shim mediagate-cli)
-# Loop devices are a shared resource: wipe tests never run two at a time.
-set_tests_properties(test-wipe PROPERTIES RESOURCE_LOCK wipe-loop)
+mg_add_test(test-wipe-cli SOURCES ${CMAKE_CURRENT_LIST_DIR}/../integration/test-wipe-cli.c
+  LIBS PkgConfig::WIPE_TEST_JSONC LABELS integration wipe TIMEOUT 240)
+target_compile_definitions(test-wipe-cli PRIVATE WIPE_SHIM="$<TARGET_FILE:wipe-shim>")
+add_dependencies(test-wipe-cli wipe-shim mediagate-cli)
+mg_add_test(test-wipe-loop SOURCES ${CMAKE_CURRENT_LIST_DIR}/../integration/test-wipe-loop.c
+  LIBS PkgConfig::WIPE_TEST_JSONC LABELS integration wipe root TIMEOUT 240)
+add_dependencies(test-wipe-loop mediagate-cli)

@@ -4,7 +4,8 @@
  *   WIPE_SHIM_WRAP=BYTES         fake capacity: offsets >= BYTES land at offset % BYTES
  *   WIPE_SHIM_FAIL_WRITE=OFF:LEN writes touching [OFF, OFF+LEN) fail with EIO
  *   WIPE_SHIM_FAIL_READ=OFF:LEN  reads touching [OFF, OFF+LEN) fail with EIO
- *   WIPE_SHIM_FLIP_READ=OFF      a read covering OFF returns that byte inverted */
+ *   WIPE_SHIM_FLIP_READ=OFF      a read covering OFF returns that byte inverted
+ *   WIPE_SHIM_DELAY_US=N         every write takes N microseconds longer (a slow stick) */
 /* Both pread and pread64 are defined here: no 64-bit redirection of the names. */
 #undef _FILE_OFFSET_BITS
 #undef _FORTIFY_SOURCE
@@ -83,6 +84,9 @@ static ssize_t shim_io(bool wr, int fd, void *buf, size_t n, off_t off)
                 errno = EIO;
                 return -1;
         }
+        const char *delay = getenv("WIPE_SHIM_DELAY_US");
+        if (wr && delay)
+                usleep((useconds_t)strtoul(delay, NULL, 10));
         uint64_t wrap = shim_wrap();
         size_t done = 0;
         while (done < n) {
