@@ -117,6 +117,11 @@ static int ledger_cmd_init(const char *path, int argc, char **argv)
                 cli_error("invalid origin: printable ASCII without spaces or '+', at most 200");
                 return CLI_EXIT_USAGE;
         }
+        if (r == -EEXIST) {
+                _cleanup_free_ char *e = mg_escape_str(path);
+                cli_error("a ledger already exists in %s", e ? e : "?");
+                return CLI_EXIT_CANTCREAT;
+        }
         if (r < 0) {
                 _cleanup_free_ char *e = mg_escape_str(path);
                 return cli_error_errno(r, "cannot create ledger in %s", e ? e : "?");
