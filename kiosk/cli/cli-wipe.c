@@ -57,7 +57,7 @@ static void cli_wipe_usage(FILE *f)
             "on USB (loop devices and image files only with --force-image), or write-protected.\n"
             "Exit status: 0 erased, 1 wipe failed (a FAILED record was produced), 64 usage,\n"
             "66 no such target, 73 certificate not written, 75 target busy, 77 refused\n"
-            "(not allowed, write-protected), 70 other errors.\n",
+            "(not allowed, a partition, write-protected), 70 other errors.\n",
             WIPE_DEFAULT_LEDGER);
 }
 

@@ -186,7 +186,7 @@ static int wipe_target_check_block(struct mg_wipe *w, const struct stat *st)
         w->is_loop = major(st->st_rdev) == LOOP_MAJOR;
         if (wipe_sysfs_read(sysdir, "partition", buf, sizeof(buf)) == 0) {
                 wipe_log(w, MG_LOG_ERR, "target is a partition: wipe the whole device");
-                return -EINVAL;
+                return -EPERM;
         }
         int r = wipe_target_mounted(sysdir, st->st_rdev, what, sizeof(what));
         if (r < 0)
