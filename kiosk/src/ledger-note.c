@@ -90,6 +90,8 @@ static int note_parse_hex32(const char *s, size_t len, uint32_t *ret)
 static int note_parse_key_parts(const char *s, size_t len, char name[LEDGER_MAX_NAME + 1],
                                 uint32_t *ret_id, uint8_t *ret_type, uint8_t key[32])
 {
+        if (!s || len == 0)
+                return -EINVAL;
         const char *p1 = memchr(s, '+', len);
         if (!p1)
                 return -EINVAL;
@@ -189,9 +191,9 @@ int ledger_skey_parse(const char *s, size_t len, struct ledger_skey *ret)
         char name[LEDGER_MAX_NAME + 1];
         uint32_t id;
         uint8_t type, seed[32];
-        while (len > 0 && s[len - 1] == '\n')
+        while (s && len > 0 && s[len - 1] == '\n')
                 len--;
-        if (len < sizeof(prefix) || len > 2 * LEDGER_MAX_NAME ||
+        if (!s || len < sizeof(prefix) || len > 2 * LEDGER_MAX_NAME ||
             memcmp(s, prefix, sizeof(prefix) - 1) != 0)
                 return -EINVAL;
         if (note_parse_key_parts(s + sizeof(prefix) - 1, len - (sizeof(prefix) - 1), name, &id,
