@@ -2,6 +2,7 @@
 #include <endian.h>
 #include <fcntl.h>
 #include <math.h>
+#include <stddef.h>
 #include <string.h>
 
 #include "wipe-internal.h"
@@ -294,6 +295,254 @@ static int wipe_report(struct mg_wipe *w, struct wipe_meter *m, enum mg_wipe_pha
         return w->cancel != 0;
 }
 
+#define WIPE_CMP_MAX ((16u << 20) / WIPE_BLOCK) /* blocks in the largest request */
+
+/* What comparing part of a buffer found; merged into the pass in offset order. */
+struct wipe_cmp {
+        uint64_t verified, mismatched, aliased, min_alias;
+        size_t n_bad;
+        uint64_t bad_off[WIPE_CMP_MAX];
+        uint32_t bad_len[WIPE_CMP_MAX];
+};
+
+/* Compare [@off, @off + @len) of the medium, read into @buf, with the pattern. @piece0 is the index
+ * of @buf's first 64 KiB piece in @badmask (pieces that could not be read are skipped). */
+static int wipe_cmp_range(const struct mg_wipe *w, struct wipe_stream *st, bool random,
+                          const uint8_t *buf, uint64_t off, size_t len,
+                          const uint64_t badmask[PIPE_MASKW], size_t piece0, uint8_t *exp,
+                          struct wipe_cmp *c)
+{
+        static const uint8_t zero[WIPE_SPLIT];
+        for (size_t q = 0, i = piece0; q < len; q += WIPE_SPLIT, i++) {
+                size_t n = MG_MIN((size_t)WIPE_SPLIT, len - q);
+                if (i < PIPE_MASKW * 64 && (badmask[i / 64] >> (i % 64)) & 1)
+                        continue; /* unreadable: already a bad range */
+                const uint8_t *want = zero;
+                if (random) {
+                        int r = wipe_stream_fill(st, off + q, exp, n);
+                        if (r < 0)
+                                return r;
+                        want = exp;
+                }
+                if (!memcmp(buf + q, want, n)) {
+                        c->verified += n;
+                        continue;
+                }
+                /* Find the blocks that differ, and whether they hold another block's data. */
+                for (size_t b = 0; b < n; b += WIPE_BLOCK) {
+                        size_t bl = MG_MIN((size_t)WIPE_BLOCK, n - b);
+                        const uint8_t *got = buf + q + b;
+                        uint64_t here = off + q + b;
+                        if (!memcmp(got, want + b, bl)) {
+                                c->verified += bl;
+                                continue;
+                        }
+                        if (random && bl >= WIPE_HDR) {
+                                uint64_t no, id;
+                                memcpy(&no, got, 8);
+                                memcpy(&id, got + 8, 8);
+                                no = le64toh(no);
+                                id = le64toh(id);
+                                uint64_t nblocks = (w->size + WIPE_BLOCK - 1) / WIPE_BLOCK;
+                                uint8_t other[WIPE_BLOCK] __attribute__((aligned(16)));
+                                if (id == st->wipe_id && no < nblocks && no != here / WIPE_BLOCK &&
+                                    wipe_stream_fill(st, no * WIPE_BLOCK, other, WIPE_BLOCK) == 0 &&
+                                    !memcmp(got, other, bl)) {
+                                        uint64_t d =
+                                            (no > here / WIPE_BLOCK ? no - here / WIPE_BLOCK
+                                                                    : here / WIPE_BLOCK - no) *
+                                            WIPE_BLOCK;
+                                        c->aliased++;
+                                        if (!c->min_alias || d < c->min_alias)
+                                                c->min_alias = d;
+                                }
+                        }
+                        c->mismatched++;
+                        if (c->n_bad < WIPE_CMP_MAX) {
+                                c->bad_off[c->n_bad] = here;
+                                c->bad_len[c->n_bad++] = (uint32_t)bl;
+                        }
+                }
+        }
+        return 0;
+}
+
+/* Add what a comparison found to the pass and the record. */
+static void wipe_cmp_merge(struct mg_wipe *w, struct wipe_pass *p, const struct wipe_cmp *c)
+{
+        p->bytes_verified += c->verified;
+        p->mismatched_blocks += c->mismatched;
+        p->aliased_blocks += c->aliased;
+        if (c->min_alias && (!w->min_alias_distance || c->min_alias < w->min_alias_distance))
+                w->min_alias_distance = c->min_alias;
+        for (size_t i = 0; i < c->n_bad; i++)
+                wipe_add_range(w, c->bad_off[i], c->bad_len[i], 'v', 0);
+}
+
+/* A second thread that generates or compares the upper half of each buffer, so the pattern work
+ * runs on two cores while a third thread does the I/O. */
+struct wipe_helper {
+        pthread_t th;
+        pthread_mutex_t mu;
+        pthread_cond_t cv;
+        bool has_job, quit;
+        int ret;
+        struct wipe_stream stream; /* same key, its own cipher context */
+        uint8_t *exp;
+        /* the job */
+        const struct mg_wipe *w;
+        bool fill, random;
+        uint8_t *buf;
+        uint64_t off;
+        size_t len;
+        const uint64_t *badmask;
+        size_t piece0;
+        struct wipe_cmp *cmp;
+};
+
+/* The helper thread: run jobs until told to quit. */
+static void *wipe_helper_main(void *arg)
+{
+        struct wipe_helper *h = arg;
+        pthread_mutex_lock(&h->mu);
+        for (;;) {
+                while (!h->has_job && !h->quit)
+                        pthread_cond_wait(&h->cv, &h->mu);
+                if (!h->has_job)
+                        break;
+                pthread_mutex_unlock(&h->mu);
+                int r = h->fill ? wipe_stream_fill(&h->stream, h->off, h->buf, h->len)
+                                : wipe_cmp_range(h->w, &h->stream, h->random, h->buf, h->off,
+                                                 h->len, h->badmask, h->piece0, h->exp, h->cmp);
+                pthread_mutex_lock(&h->mu);
+                h->ret = r;
+                h->has_job = false;
+                pthread_cond_broadcast(&h->cv);
+        }
+        pthread_mutex_unlock(&h->mu);
+        return NULL;
+}
+
+/* Start a helper; NULL when it cannot (the work then stays on one thread). */
+static struct wipe_helper *wipe_helper_start(const struct mg_wipe *w)
+{
+        struct wipe_helper *h = calloc(1, sizeof(*h));
+        if (!h)
+                return NULL;
+        h->w = w;
+        h->exp = aligned_alloc(WIPE_BLOCK, WIPE_SPLIT);
+        if (!h->exp || wipe_stream_init_key(&h->stream, w->stream.key, w->stream.nonce,
+                                            w->stream.wipe_id) < 0) {
+                free(h->exp);
+                wipe_stream_free(&h->stream);
+                free(h);
+                return NULL;
+        }
+        pthread_mutex_init(&h->mu, NULL);
+        pthread_cond_init(&h->cv, NULL);
+        if (pthread_create(&h->th, NULL, wipe_helper_main, h) != 0) {
+                pthread_mutex_destroy(&h->mu);
+                pthread_cond_destroy(&h->cv);
+                free(h->exp);
+                wipe_stream_free(&h->stream);
+                free(h);
+                return NULL;
+        }
+        return h;
+}
+
+/* Stop and free a helper; accepts NULL. */
+static void wipe_helper_stop(struct wipe_helper *h)
+{
+        if (!h)
+                return;
+        pthread_mutex_lock(&h->mu);
+        h->quit = true;
+        pthread_cond_broadcast(&h->cv);
+        pthread_mutex_unlock(&h->mu);
+        pthread_join(h->th, NULL);
+        pthread_mutex_destroy(&h->mu);
+        pthread_cond_destroy(&h->cv);
+        free(h->exp);
+        wipe_stream_free(&h->stream);
+        free(h);
+}
+
+/* Hand the helper its job (fields already set). */
+static void wipe_helper_submit(struct wipe_helper *h)
+{
+        pthread_mutex_lock(&h->mu);
+        h->has_job = true;
+        pthread_cond_broadcast(&h->cv);
+        pthread_mutex_unlock(&h->mu);
+}
+
+/* Wait for the helper's job; returns its result. */
+static int wipe_helper_wait(struct wipe_helper *h)
+{
+        pthread_mutex_lock(&h->mu);
+        while (h->has_job)
+                pthread_cond_wait(&h->cv, &h->mu);
+        int r = h->ret;
+        pthread_mutex_unlock(&h->mu);
+        return r;
+}
+
+/* Where a buffer of @len bytes is cut between the threads (0: not worth it). */
+static size_t wipe_half(const struct wipe_helper *h, size_t len)
+{
+        if (!h || len < 2 * WIPE_SPLIT)
+                return 0;
+        return len / 2 / WIPE_SPLIT * WIPE_SPLIT;
+}
+
+/* Fill a write buffer with the pattern, on two threads when there is a helper. */
+static int wipe_fill(struct mg_wipe *w, struct wipe_helper *h, uint64_t off, uint8_t *buf,
+                     size_t len)
+{
+        size_t half = wipe_half(h, len);
+        if (!half)
+                return wipe_stream_fill(&w->stream, off, buf, len);
+        h->fill = true;
+        h->buf = buf + half;
+        h->off = off + half;
+        h->len = len - half;
+        wipe_helper_submit(h);
+        int r = wipe_stream_fill(&w->stream, off, buf, half);
+        int rh = wipe_helper_wait(h);
+        return r < 0 ? r : rh;
+}
+
+/* Compare one read buffer with the pattern; count good bytes, record mismatches in order. */
+static int wipe_verify_buf(struct mg_wipe *w, struct wipe_pass *p, struct wipe_helper *h,
+                           bool random, const uint8_t *buf, uint64_t off, size_t len,
+                           const uint64_t badmask[PIPE_MASKW], uint8_t *exp, struct wipe_cmp cmp[2])
+{
+        size_t half = wipe_half(h, len);
+        memset(&cmp[0], 0, offsetof(struct wipe_cmp, bad_off));
+        memset(&cmp[1], 0, offsetof(struct wipe_cmp, bad_off));
+        if (half) {
+                h->fill = false;
+                h->random = random;
+                h->buf = (uint8_t *)buf + half;
+                h->off = off + half;
+                h->len = len - half;
+                h->badmask = badmask;
+                h->piece0 = half / WIPE_SPLIT;
+                h->cmp = &cmp[1];
+                wipe_helper_submit(h);
+        }
+        int r = wipe_cmp_range(w, &w->stream, random, buf, off, half ? half : len, badmask, 0, exp,
+                               &cmp[0]);
+        int rh = half ? wipe_helper_wait(h) : 0;
+        if (r < 0 || rh < 0)
+                return r < 0 ? r : rh;
+        wipe_cmp_merge(w, p, &cmp[0]);
+        if (half)
+                wipe_cmp_merge(w, p, &cmp[1]);
+        return 0;
+}
+
 /* Write the pattern of pass @p over the whole target. */
 int wipe_io_write_pass(struct mg_wipe *w, struct wipe_pass *p, unsigned pass_no)
 {
@@ -315,6 +564,7 @@ int wipe_io_write_pass(struct mg_wipe *w, struct wipe_pass *p, unsigned pass_no)
                 wipe_pipe_done(&pp);
                 return r;
         }
+        struct wipe_helper *h = random ? wipe_helper_start(w) : NULL;
         size_t i = 0;
         for (uint64_t off = 0; off < w->size; off += w->io_size, i++) {
                 int s = (int)(i % PIPE_SLOTS);
@@ -334,7 +584,7 @@ int wipe_io_write_pass(struct mg_wipe *w, struct wipe_pass *p, unsigned pass_no)
                 }
                 size_t len = (size_t)MG_MIN((uint64_t)w->io_size, w->size - off);
                 if (random) {
-                        r = wipe_stream_fill(&w->stream, off, pp.buf[s], len);
+                        r = wipe_fill(w, h, off, pp.buf[s], len);
                         if (r < 0)
                                 break;
                 }
@@ -350,6 +600,7 @@ int wipe_io_write_pass(struct mg_wipe *w, struct wipe_pass *p, unsigned pass_no)
         pthread_cond_broadcast(&pp.cv);
         pthread_mutex_unlock(&pp.mu);
         pthread_join(th, NULL);
+        wipe_helper_stop(h);
         if (r == 0 && pp.fatal)
                 r = pp.fatal;
         if (r == 0 && w->cancel)
@@ -362,65 +613,6 @@ int wipe_io_write_pass(struct mg_wipe *w, struct wipe_pass *p, unsigned pass_no)
                                   w->size);
         wipe_pipe_done(&pp);
         return r;
-}
-
-/* Compare one read buffer with the pattern; count good bytes, record mismatches. */
-static int wipe_verify_buf(struct mg_wipe *w, struct wipe_pass *p, bool random, const uint8_t *buf,
-                           uint64_t off, size_t len, const uint64_t badmask[PIPE_MASKW],
-                           uint8_t *exp)
-{
-        static const uint8_t zero[WIPE_SPLIT];
-        for (size_t q = 0, i = 0; q < len; q += WIPE_SPLIT, i++) {
-                size_t n = MG_MIN((size_t)WIPE_SPLIT, len - q);
-                if (i < PIPE_MASKW * 64 && (badmask[i / 64] >> (i % 64)) & 1)
-                        continue; /* unreadable: already a bad range */
-                const uint8_t *want = zero;
-                if (random) {
-                        int r = wipe_stream_fill(&w->stream, off + q, exp, n);
-                        if (r < 0)
-                                return r;
-                        want = exp;
-                }
-                if (!memcmp(buf + q, want, n)) {
-                        p->bytes_verified += n;
-                        continue;
-                }
-                /* Find the blocks that differ, and whether they hold another block's data. */
-                for (size_t b = 0; b < n; b += WIPE_BLOCK) {
-                        size_t bl = MG_MIN((size_t)WIPE_BLOCK, n - b);
-                        const uint8_t *got = buf + q + b;
-                        uint64_t here = off + q + b;
-                        if (!memcmp(got, want + b, bl)) {
-                                p->bytes_verified += bl;
-                                continue;
-                        }
-                        if (random && bl >= WIPE_HDR) {
-                                uint64_t no, id;
-                                memcpy(&no, got, 8);
-                                memcpy(&id, got + 8, 8);
-                                no = le64toh(no);
-                                id = le64toh(id);
-                                uint64_t nblocks = (w->size + WIPE_BLOCK - 1) / WIPE_BLOCK;
-                                uint8_t other[WIPE_BLOCK] __attribute__((aligned(16)));
-                                if (id == w->stream.wipe_id && no < nblocks &&
-                                    no != here / WIPE_BLOCK &&
-                                    wipe_stream_fill(&w->stream, no * WIPE_BLOCK, other,
-                                                     WIPE_BLOCK) == 0 &&
-                                    !memcmp(got, other, bl)) {
-                                        uint64_t d =
-                                            (no > here / WIPE_BLOCK ? no - here / WIPE_BLOCK
-                                                                    : here / WIPE_BLOCK - no) *
-                                            WIPE_BLOCK;
-                                        p->aliased_blocks++;
-                                        if (!w->min_alias_distance || d < w->min_alias_distance)
-                                                w->min_alias_distance = d;
-                                }
-                        }
-                        p->mismatched_blocks++;
-                        wipe_add_range(w, here, bl, 'v', 0);
-                }
-        }
-        return 0;
 }
 
 /* Read back and compare pass @p. */
@@ -455,7 +647,8 @@ int wipe_io_verify_pass(struct mg_wipe *w, struct wipe_pass *p, unsigned pass_no
         if (wipe_report(w, &m, MG_WIPE_PHASE_VERIFY, pass_no, p->pattern, 0, total))
                 return -ECANCELED;
         _cleanup_free_ uint8_t *exp = aligned_alloc(WIPE_BLOCK, WIPE_SPLIT);
-        if (!exp)
+        _cleanup_free_ struct wipe_cmp *cmp = calloc(2, sizeof(*cmp));
+        if (!exp || !cmp)
                 return -ENOMEM;
         struct wipe_pipe pp;
         int r = wipe_pipe_init(&pp, w, false);
@@ -471,6 +664,7 @@ int wipe_io_verify_pass(struct mg_wipe *w, struct wipe_pass *p, unsigned pass_no
                 wipe_pipe_done(&pp);
                 return r;
         }
+        struct wipe_helper *h = random ? wipe_helper_start(w) : NULL;
         uint64_t done = 0;
         for (size_t i = 0; done < total; i++) {
                 int s = (int)(i % PIPE_SLOTS);
@@ -484,8 +678,8 @@ int wipe_io_verify_pass(struct mg_wipe *w, struct wipe_pass *p, unsigned pass_no
                         r = fatal;
                         break;
                 }
-                r = wipe_verify_buf(w, p, random, pp.buf[s], pp.off[s], pp.len[s], pp.badmask[s],
-                                    exp);
+                r = wipe_verify_buf(w, p, h, random, pp.buf[s], pp.off[s], pp.len[s], pp.badmask[s],
+                                    exp, cmp);
                 done += pp.len[s];
                 pthread_mutex_lock(&pp.mu);
                 pp.state[s] = SLOT_FREE;
@@ -507,6 +701,7 @@ int wipe_io_verify_pass(struct mg_wipe *w, struct wipe_pass *p, unsigned pass_no
         pthread_cond_broadcast(&pp.cv);
         pthread_mutex_unlock(&pp.mu);
         pthread_join(th, NULL);
+        wipe_helper_stop(h);
         p->verify_seconds = wipe_now() - m.t0;
         p->verified = r == 0 && done >= total;
         p->verify_ok = p->verified && p->mismatched_blocks == 0 && p->bytes_verified == total;
