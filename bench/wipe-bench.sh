@@ -21,48 +21,60 @@ cleanup() { [ -n "$dev" ] && losetup -d "$dev" 2>/dev/null; rm -rf "$work"; }
 trap cleanup EXIT
 img=$work/target.img
 dd if=/dev/zero of="$img" bs=1M count="$size_mib" status=none conv=fsync
-target=$img
-if [ "$(id -u)" = 0 ] && dev=$(losetup -f --show "$img" 2>/dev/null); then
-        target=$dev
-fi
 bytes=$((size_mib * 1024 * 1024))
 
 now() { date +%s.%N; }
 # rate BYTES SECONDS -> MB/s
 rate() { python3 -c "print(f'{$1/$2/1e6:.1f}')"; }
 jget() { python3 -c "import json,sys; d=json.load(open('$1')); print(eval('d'+sys.argv[1]))" "$2"; }
-
-dd_w=(); mg_w=(); mg_z=(); dd_r=(); mg_v=()
-for r in $(seq "$rounds"); do
-        sync
-        t0=$(now); dd if=/dev/zero of="$target" bs=4M count=$((size_mib / 4)) oflag=direct conv=notrunc status=none; t1=$(now)
-        dd_w+=("$(python3 -c "print($t1-$t0)")")
-        t0=$(now); "$cli" wipe --force-image --no-ledger -q --method random --verify off --json "$target" > "$work/w.json"; t1=$(now)
-        mg_w+=("$(python3 -c "print($t1-$t0)")")
-        t0=$(now); "$cli" wipe --force-image --no-ledger -q --method zero --verify off "$target" >/dev/null; t1=$(now)
-        mg_z+=("$(python3 -c "print($t1-$t0)")")
-        t0=$(now); dd if="$target" of=/dev/null bs=4M iflag=direct status=none; t1=$(now)
-        dd_r+=("$(python3 -c "print($t1-$t0)")")
-        "$cli" wipe --force-image --no-ledger -q --method random --verify full --json "$target" > "$work/v.json"
-        [ "$(jget "$work/v.json" "['status']")" = erased ] || { echo "wipe failed" >&2; exit 1; }
-        mg_v+=("$(jget "$work/v.json" "['passes'][0]['verify_seconds']")")
-done
 med() { printf '%s\n' "$@" | sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
-dw=$(med "${dd_w[@]}"); mw=$(med "${mg_w[@]}"); mz=$(med "${mg_z[@]}"); dr=$(med "${dd_r[@]}"); mv=$(med "${mg_v[@]}")
 
+# bench_target TARGET LABEL: the rounds on one target, then its table rows.
+bench_target() {
+        local target=$1 label=$2
+        local dd_w=() mg_w=() mg_z=() dd_r=() mg_v=() t0 t1
+        for r in $(seq "$rounds"); do
+                sync
+                t0=$(now); dd if=/dev/zero of="$target" bs=4M count=$((size_mib / 4)) oflag=direct conv=notrunc status=none; t1=$(now)
+                dd_w+=("$(python3 -c "print($t1-$t0)")")
+                t0=$(now); "$cli" wipe --force-image --no-ledger -q --method random --verify off "$target" >/dev/null; t1=$(now)
+                mg_w+=("$(python3 -c "print($t1-$t0)")")
+                t0=$(now); "$cli" wipe --force-image --no-ledger -q --method zero --verify off "$target" >/dev/null; t1=$(now)
+                mg_z+=("$(python3 -c "print($t1-$t0)")")
+                t0=$(now); dd if="$target" of=/dev/null bs=4M iflag=direct status=none; t1=$(now)
+                dd_r+=("$(python3 -c "print($t1-$t0)")")
+                "$cli" wipe --force-image --no-ledger -q --method random --verify full --json "$target" > "$work/v.json"
+                [ "$(jget "$work/v.json" "['status']")" = erased ] || { echo "wipe failed" >&2; exit 1; }
+                mg_v+=("$(jget "$work/v.json" "['passes'][0]['verify_seconds']")")
+        done
+        local dw mw mz dr mv
+        dw=$(med "${dd_w[@]}"); mw=$(med "${mg_w[@]}"); mz=$(med "${mg_z[@]}"); dr=$(med "${dd_r[@]}"); mv=$(med "${mg_v[@]}")
+        echo "| $label | write: dd zero vs wipe random (verify off, wall time) | $(rate $bytes $dw) | $(rate $bytes $mw) | $(python3 -c "print(f'{$dw/$mw*100:.0f}%')") |"
+        echo "| $label | write: dd zero vs wipe zero (the I/O engine alone) | $(rate $bytes $dw) | $(rate $bytes $mz) | $(python3 -c "print(f'{$dw/$mz*100:.0f}%')") |"
+        echo "| $label | read: dd iflag=direct vs the full verify pass | $(rate $bytes $dr) | $(rate $bytes $mv) | $(python3 -c "print(f'{$dr/$mv*100:.0f}%')") |"
+}
+
+echo "$size_mib MiB per run, $rounds rounds, medians; MB/s"
+echo
+echo "| target | measure | dd | mediagate | ratio |"
+echo "|---|---|---|---|---|"
+if [ "$(id -u)" = 0 ] && dev=$(losetup -f --show "$img" 2>/dev/null); then
+        bench_target "$dev" "loop, page-cache backed"
+        losetup -d "$dev"; dev=""
+        if dev=$(losetup --direct-io=on -f --show "$img" 2>/dev/null); then
+                bench_target "$dev" "loop, direct-io=on (disk)"
+                losetup -d "$dev"; dev=""
+        fi
+else
+        bench_target "$img" "image file"
+fi
+target=$img
+echo
 genjson=$(taskset -c 0 "$gen" 4 2>/dev/null || "$gen" 4)
 genrate=$(echo "$genjson" | python3 -c "import json,sys; print('%.2f' % (json.load(sys.stdin)['bytes_per_second']/1e9))")
 
 rss=$( { /usr/bin/time -f '%M' "$cli" wipe --force-image --no-ledger -q --method random+zero --verify full "$target" >/dev/null; } 2>&1 | tail -1)
 
-echo "target: $( [ -n "$dev" ] && echo "loop device over a ${size_mib} MiB image file" || echo "${size_mib} MiB image file"), $rounds rounds, medians"
-echo
-echo "| measure | dd | mediagate | ratio |"
-echo "|---|---|---|---|"
-echo "| write, MB/s (dd zero 4M oflag=direct vs wipe random, verify off; wall time) | $(rate $bytes $dw) | $(rate $bytes $mw) | $(python3 -c "print(f'{$dw/$mw*100:.0f}%')") |"
-echo "| write, MB/s (dd as above vs wipe zero, verify off: the I/O engine alone) | $(rate $bytes $dw) | $(rate $bytes $mz) | $(python3 -c "print(f'{$dw/$mz*100:.0f}%')") |"
-echo "| read, MB/s (dd 4M iflag=direct vs full verify pass) | $(rate $bytes $dr) | $(rate $bytes $mv) | $(python3 -c "print(f'{$dr/$mv*100:.0f}%')") |"
-echo
 echo "- load average during the run: $(cut -d' ' -f1-3 /proc/loadavg) on $(nproc) cores"
 echo "- pattern generation, one core: $genrate GB/s"
 echo "- peak RSS of one wipe (random+zero, full verify): $((rss / 1024)) MiB ($rss KiB)"
