@@ -7,12 +7,18 @@
 
 #include "ledger-internal.h"
 
+/* Seconds on @clock. */
+static double bench_clock(clockid_t clock)
+{
+        struct timespec ts;
+        clock_gettime(clock, &ts);
+        return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
 /* Seconds on the monotonic clock. */
 static double bench_now(void)
 {
-        struct timespec ts;
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+        return bench_clock(CLOCK_MONOTONIC);
 }
 
 /* Append @n SCAN-like entries. */
@@ -65,15 +71,20 @@ int main(int argc, char **argv)
                 r = ledger_store_set_nosync(l);
                 if (r == 0)
                         r = bench_fill(l, n - 1);
-                struct mg_ledger_verify_result res;
-                double t0 = bench_now();
-                if (r == 0)
+                /* Best of three: the machine is shared, the minimum is the least disturbed. */
+                struct mg_ledger_verify_result res = {0};
+                double best = 1e9, best_cpu = 1e9;
+                for (int k = 0; r == 0 && k < 3; k++) {
+                        double t0 = bench_now(), c0 = bench_clock(CLOCK_PROCESS_CPUTIME_ID);
                         r = mg_ledger_verify(l, NULL, &res);
-                double dt = bench_now() - t0;
+                        best = MG_MIN(best, bench_now() - t0);
+                        best_cpu = MG_MIN(best_cpu, bench_clock(CLOCK_PROCESS_CPUTIME_ID) - c0);
+                }
                 if (r == 0)
-                        printf("verify n=%llu seconds=%.3f us_per_entry=%.1f problem=%d\n",
-                               (unsigned long long)res.size, dt, dt * 1e6 / (double)res.size,
-                               (int)res.problem);
+                        printf("verify n=%llu seconds=%.3f cpu_seconds=%.3f us_per_entry=%.1f "
+                               "problem=%d\n",
+                               (unsigned long long)res.size, best, best_cpu,
+                               best_cpu * 1e6 / (double)res.size, (int)res.problem);
         }
         mg_ledger_close(l);
         return r < 0 ? 1 : 0;

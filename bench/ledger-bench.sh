@@ -12,11 +12,11 @@ bin=$build/kiosk/mediagate-ledger-bench
 trap 'rm -rf "$scratch"' EXIT
 
 echo "== machine: $(nproc) cores, $(uname -r), scratch on $(df -P "$scratch" | awk 'NR==2 {print $1}')"
-echo "== durable appends (fsync per entry), 3 runs of 2000"
-for run in 1 2 3; do
+echo "== durable appends (fsync per entry), 5 runs of 2000"
+for run in 1 2 3 4 5; do
         "$bin" append "$scratch/append-$run" 2000
 done
-echo "== verify (entries built without fsync, then verified from the database)"
+echo "== verify (entries built without fsync, then verified from the database; best of 3)"
 for n in 25000 50000 100000; do
         "$bin" verify "$scratch/verify-$n" "$n"
         rm -rf "$scratch/verify-$n"
