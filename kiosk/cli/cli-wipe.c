@@ -56,7 +56,8 @@ static void cli_wipe_usage(FILE *f)
             "Refuses a target that is mounted, held, in use, a partition, not removable or not\n"
             "on USB (loop devices and image files only with --force-image), or write-protected.\n"
             "Exit status: 0 erased, 1 wipe failed (a FAILED record was produced), 64 usage,\n"
-            "66 no such target, 73 certificate not written, 75 target busy, 77 refused\n"
+            "66 no such target or ledger, 73 certificate not written, 74 ledger entry not\n"
+            "written, 75 target busy, 77 refused\n"
             "(not allowed, a partition, write-protected), 70 other errors.\n",
             WIPE_DEFAULT_LEDGER);
 }
@@ -293,6 +294,10 @@ int cli_wipe(int argc, char **argv)
         if (pdf && (r = mg_wipe_certificate_pdf(w, pdf)) < 0) {
                 cli_error_errno(r, "cannot write the PDF certificate");
                 code = CLI_EXIT_CANTCREAT;
+        }
+        if (ledger && (r = mg_wipe_ledger_entry(w, NULL, NULL)) < 0) {
+                cli_error_errno(r, "the WIPE entry was not recorded in the ledger");
+                code = CLI_EXIT_IOERR;
         }
         free(cert);
         mg_wipe_free(w);

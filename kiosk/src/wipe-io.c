@@ -167,6 +167,11 @@ static int wipe_io_request(struct mg_wipe *w, bool wr, uint8_t *buf, uint64_t of
                 w->read_errors += nfail;
         uint64_t total = w->write_errors + w->read_errors;
         pthread_mutex_unlock(&w->lock);
+        if (off + len >= w->size)
+                wipe_log(w, MG_LOG_WARNING,
+                         "%s error in the last request, at the end of the medium (common on cheap "
+                         "sticks, or a capacity the medium does not have)",
+                         wr ? "write" : "read");
         wipe_log(w, MG_LOG_WARNING, "%s error at offset %llu (+%zu bytes), %u piece(s) failed",
                  wr ? "write" : "read", (unsigned long long)off, len, nfail);
         return total > WIPE_MAX_ERRORS ? -EIO : 0;

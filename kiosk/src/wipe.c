@@ -148,6 +148,22 @@ void mg_wipe_cancel(struct mg_wipe *w)
         w->cancel = 1;
 }
 
+/* The WIPE ledger entry of a finished wipe. */
+int mg_wipe_ledger_entry(const struct mg_wipe *w, uint64_t *ret_index, uint8_t ret_leaf_hash[32])
+{
+        if (!w || w->status == WIPE_NONE)
+                return -EINVAL;
+        if (!w->ledger_path)
+                return -ENOENT;
+        if (!w->ledger_done)
+                return w->ledger_err < 0 ? w->ledger_err : -EIO;
+        if (ret_index)
+                *ret_index = w->ledger_index;
+        if (ret_leaf_hash)
+                memcpy(ret_leaf_hash, w->ledger_leaf, 32);
+        return 0;
+}
+
 /* Log through the wipe's callback. */
 void wipe_log(struct mg_wipe *w, enum mg_log_level level, const char *fmt, ...)
 {

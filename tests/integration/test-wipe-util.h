@@ -131,9 +131,17 @@ static inline json_object *wu_wipe(const char *target, const struct wu_opts *o, 
         assert_int_equal(mg_wipe_certificate_json(w, &s), 0);
         if (o->pdf)
                 assert_int_equal(mg_wipe_certificate_pdf(w, o->pdf), 0);
+        uint64_t index = 0;
+        int lr = mg_wipe_ledger_entry(w, &index, NULL);
         mg_wipe_free(w);
         json_object *j = wu_parse(s);
         free(s);
+        if (!o->ledger) {
+                assert_int_equal(lr, -ENOENT);
+        } else {
+                assert_int_equal(lr, 0);
+                assert_int_equal(wu_int(j, "ledger.index"), index);
+        }
         assert_int_equal(strcmp(wu_str(j, "status"), erased ? "erased" : "failed"), 0);
         if (ret_erased)
                 *ret_erased = erased;

@@ -1,7 +1,8 @@
 /* Whole wipes of image files through the library: every method and verify mode, a flipped byte
  * anywhere caught by the verify, the buffered fallback, cancellation, the certificate field by
- * field and its PDF. */
+ * field, its PDF, and the WIPE ledger entry. */
 #include <endian.h>
+#include <mediagate/ledger.h>
 #include <regex.h>
 #include <sys/stat.h>
 
@@ -371,6 +372,45 @@ static void test_certificate_fields(void **state)
         tu_rmtree(dir);
 }
 
+/* Through the library: the WIPE entry lands in the ledger with the certificate's index, and carries
+ * the wipe id and status; a failed wipe is recorded too. */
+static void test_ledger_entry(void **state)
+{
+        char *dir = tu_mkdtemp("wipe-ledger-lib");
+        char img[512], led[512];
+        snprintf(img, sizeof(img), "%s/stick.img", dir);
+        snprintf(led, sizeof(led), "%s/ledger", dir);
+        assert_int_equal(mg_ledger_init(led, "test.example/wipe"), 0);
+        wu_image(img, 4 * MiB, 0x21);
+        struct wu_opts o = {.method = MG_WIPE_ZERO, .ledger = led, .operator_name = "clerk"};
+        json_object *j = wu_wipe(img, &o, NULL);
+        assert_int_equal(wu_int(j, "ledger.index"), 1);
+        char id[32];
+        snprintf(id, sizeof(id), "field wipe_id %s\n", wu_str(j, "wipe_id"));
+        json_object_put(j);
+        struct cancel c = {.phase = MG_WIPE_PHASE_WRITE, .pass = 1};
+        struct wu_opts o2 = {
+            .ledger = led, .io_size = 1 * MiB, .progress = cancel_cb, .progress_ud = &c};
+        j = wu_wipe(img, &o2, NULL);
+        assert_int_equal(wu_int(j, "ledger.index"), 2);
+        json_object_put(j);
+
+        struct mg_ledger *l = NULL;
+        assert_int_equal(mg_ledger_open(led, MG_LEDGER_NO_SYSLOG, &l), 0);
+        char *text = NULL;
+        size_t len = 0;
+        assert_int_equal(mg_ledger_entry(l, 1, &text, &len), 0);
+        assert_non_null(strstr(text, "event WIPE\n"));
+        assert_non_null(strstr(text, id));
+        assert_non_null(strstr(text, "field status erased\n"));
+        free(text);
+        assert_int_equal(mg_ledger_entry(l, 2, &text, &len), 0);
+        assert_non_null(strstr(text, "field status failed\n"));
+        free(text);
+        mg_ledger_close(l);
+        tu_rmtree(dir);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -380,6 +420,7 @@ int main(void)
             cmocka_unit_test(test_odd_sizes),
             cmocka_unit_test(test_cancel),
             cmocka_unit_test(test_certificate_fields),
+            cmocka_unit_test(test_ledger_entry),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -91,6 +91,11 @@ int mg_wipe_certificate_json(const struct mg_wipe *w, char **ret);
 /* Write the certificate as a PDF to @path, with a QR code of the ledger entry. */
 int mg_wipe_certificate_pdf(const struct mg_wipe *w, const char *path);
 
+/* The WIPE ledger entry of a finished wipe: its index and RFC 6962 leaf hash. Returns 0, -ENOENT
+ * when no ledger was asked for, or the error that kept the entry from being recorded
+ * (-EOPNOTSUPP: built without the ledger library). Out parameters may be NULL. */
+int mg_wipe_ledger_entry(const struct mg_wipe *w, uint64_t *ret_index, uint8_t ret_leaf_hash[32]);
+
 /* Parse "random", "zero", "random+zero"; "full", "sample", "off". 0 or -EINVAL. */
 int mg_wipe_method_from_string(const char *s, enum mg_wipe_method *ret);
 int mg_wipe_verify_from_string(const char *s, enum mg_wipe_verify *ret);
