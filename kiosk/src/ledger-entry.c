@@ -113,7 +113,7 @@ int ledger_entry_body(struct mg_buf *b, const char *origin, uint64_t index, int6
         if (n_fields > 0 && !fields)
                 return -EINVAL;
         for (size_t i = 0; i < n_fields; i++)
-                if (!ledger_field_key_valid(fields[i].key) || !fields[i].value)
+                if (!ledger_field_key_valid(fields[i].key))
                         return -EINVAL;
         ledger_time_format(time, ts);
         buf_printf(b, LEDGER_BODY_MAGIC "\norigin %s\nindex %llu\ntime %s\nevent %s\nactor ",
@@ -126,7 +126,7 @@ int ledger_entry_body(struct mg_buf *b, const char *origin, uint64_t index, int6
         }
         for (size_t i = 0; i < n_fields; i++) {
                 buf_printf(b, "field %s ", fields[i].key);
-                entry_put_escaped(b, fields[i].value);
+                entry_put_escaped(b, fields[i].value ? fields[i].value : ""); /* NULL: empty */
                 buf_puts(b, "\n");
         }
         buf_puts(b, "next-key ");

@@ -520,7 +520,7 @@ int ledger_store_append(struct mg_ledger *l, int64_t t, const char *event, const
         if (!ledger_event_valid(event) || n_fields > LEDGER_MAX_FIELDS || (n_fields && !fields))
                 return -EINVAL;
         for (size_t i = 0; i < n_fields; i++)
-                if (!ledger_field_key_valid(fields[i].key) || !fields[i].value)
+                if (!ledger_field_key_valid(fields[i].key))
                         return -EINVAL;
         int r = store_exec(l, "BEGIN IMMEDIATE");
         if (r < 0)
@@ -685,6 +685,8 @@ int mg_ledger_init_heartbeat(const char *path, const char *origin, uint32_t hear
             {"software", "mediagate " MG_VERSION},
         };
         r = ledger_store_append(l, l->clock(), "INIT", "system", f, MG_ARRAY_SIZE(f), NULL, NULL);
+        if (r == 0)
+                r = store_sync_dir(dbpath); /* the new database's (and WAL's) directory entries */
 out:
         ledger_skey_wipe(&key);
         buf_free(&b);

@@ -17,7 +17,7 @@ extern "C" {
 struct mg_ledger; /* opaque */
 
 /* One KEY=VALUE detail of an event. @key: [a-z0-9._-]{1,64}; @value: untrusted text, escaped by the
- * ledger before it is recorded. */
+ * ledger before it is recorded (NULL is recorded as empty). */
 struct mg_ledger_field {
         const char *key;
         const char *value;
