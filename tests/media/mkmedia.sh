@@ -14,8 +14,9 @@ CLAMEXE=$TESTFILES/clam.exe
 
 CASES=(fat32-mbr mbr-extended gpt superfloppy-fat exfat ntfs-ads ext2 ext3 ext4 iso9660
   hfsplus fat-deleted ext4-deleted unalloc-pe gap-pe boot-mbr boot-vbr unknown-fs
-  unknown-fs-clean mixed-unreadable deep-tree long-names zero-and-large archives
-  encrypted-zip rar zip-bomb zip-nested luks2 luks1 random-volume clean-fat clean-gpt-multi)
+  unknown-fs-clean mixed-unreadable deep-tree long-names zero-and-large
+  sparse-beyond-volume archives encrypted-zip rar zip-bomb zip-bomb-flat zip-nested
+  luks2 luks1 random-volume clean-fat clean-gpt-multi)
 
 die() {
   echo "mkmedia: $*" >&2
@@ -440,6 +441,19 @@ case_zero-and-large() {
   clean "$s/small.txt" "small"
   truncate -s 150M "$s/big.bin"
   poke_eicar "$s/big.bin" $((130 * 1048576))
+  # mke2fs -d keeps the holes: the 200 MiB image stays sparse (about 3 MiB on disk).
+  mkext "$IMG" 200 ext4 "$s"
+}
+
+# A sparse file larger than its file system: libtsk 4.11 checks hole runs against the
+# volume size and stops reading at 16 MiB ("Invalid address in run (too large)"), so the
+# EICAR block at 130 MiB (a real, allocated block) is not returned by tsk_fs_file_read.
+case_sparse-beyond-volume() {
+  local s=$W/s
+  mkdir -p "$s"
+  clean "$s/small.txt" "small"
+  truncate -s 150M "$s/sparse.bin"
+  poke_eicar "$s/sparse.bin" $((130 * 1048576))
   mkext "$IMG" 16 ext4 "$s"
 }
 
@@ -491,33 +505,58 @@ case_rar() {
   put "$IMG" 2048 "$W/p1"
 }
 
-# Write zip $1 with $2 members of $3 MiB of zeros each (deflated once, written $2 times).
+# Zip bombs. mkzipbomb OUT flat N MIB: one zip with N members of MIB MiB of zeros each.
+# mkzipbomb OUT nested FANOUT LEVELS MIB: a "42.zip": the leaf zip holds FANOUT members of
+# MIB MiB of zeros, each upper level holds FANOUT copies of the level below. Identical
+# members are deflated once and written many times (no tool expands them here).
 mkzipbomb() {
   python3 - "$@" <<'EOF'
 import struct, sys, zlib
-out, n, mib = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
-raw = b'\0' * (mib << 20)
-c = zlib.compressobj(9, zlib.DEFLATED, -15)
-comp = c.compress(raw) + c.flush()
-crc = zlib.crc32(raw)
 t, d = (12 << 11), ((2023 - 1980) << 9) | (11 << 5) | 14
-cd, off = b'', 0
-with open(out, 'wb') as f:
+
+def zipof(n, member, fmt):
+    """A zip holding n copies of bytes `member`, deflated once."""
+    c = zlib.compressobj(9, zlib.DEFLATED, -15)
+    comp = c.compress(member) + c.flush()
+    crc, out, cd = zlib.crc32(member), bytearray(), bytearray()
     for i in range(n):
-        name = b'zeros/block%05d.bin' % i
-        lh = struct.pack('<IHHHHHIIIHH', 0x04034b50, 20, 0, 8, t, d, crc, len(comp), len(raw), len(name), 0)
-        f.write(lh + name + comp)
-        cd += struct.pack('<IHHHHHHIIIHHHHHII', 0x02014b50, 20, 20, 0, 8, t, d, crc, len(comp), len(raw),
-                          len(name), 0, 0, 0, 0, 0, off) + name
-        off += len(lh) + len(name) + len(comp)
-    f.write(cd)
-    f.write(struct.pack('<IHHHHIIH', 0x06054b50, 0, 0, n, n, len(cd), off, 0))
+        name = (fmt % i).encode()
+        cd += struct.pack('<IHHHHHHIIIHHHHHII', 0x02014b50, 20, 20, 0, 8, t, d, crc, len(comp),
+                          len(member), len(name), 0, 0, 0, 0, 0, len(out)) + name
+        out += struct.pack('<IHHHHHIIIHH', 0x04034b50, 20, 0, 8, t, d, crc, len(comp), len(member),
+                           len(name), 0) + name + comp
+    return bytes(out + cd + struct.pack('<IHHHHIIH', 0x06054b50, 0, 0, n, n, len(cd), len(out), 0))
+
+out, kind = sys.argv[1], sys.argv[2]
+if kind == 'flat':
+    data = zipof(int(sys.argv[3]), bytes(int(sys.argv[4]) << 20), 'zeros/block%05d.bin')
+else:
+    fan, levels, mib = int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5])
+    data = zipof(fan, bytes(mib << 20), 'zeros%02d.bin')
+    for level in range(levels - 1):
+        data = zipof(fan, data, 'part%02d.zip')
+open(out, 'wb').write(data)
 EOF
 }
 
+# 16 x 16 x 16 x 16 members of 16 MiB each: 1 TiB expanded from a small zip. ClamAV's
+# clean-result cache sees the 15 identical siblings at each level as already scanned, so
+# its own size/count limits are never reached.
 case_zip-bomb() {
   mkdir -p "$W/s"
-  mkzipbomb "$W/s/backup.zip" 2000 1
+  mkzipbomb "$W/s/backup.zip" nested 16 4 16
+  clean "$W/s/readme.txt" "clean"
+  mkfat "$W/p1" 16 16 MGBOMB
+  fatfill "$W/p1" "$W/s"
+  printf 'label: dos\nstart=2048, size=32768, type=6\n' | mkdisk "$IMG" 20
+  put "$IMG" 2048 "$W/p1"
+}
+
+# 2,000 members of 1 MiB of zeros (2 GB from a 2 MiB zip): ClamAV's own MaxScanSize
+# heuristic fires here.
+case_zip-bomb-flat() {
+  mkdir -p "$W/s"
+  mkzipbomb "$W/s/backup.zip" flat 2000 1
   clean "$W/s/readme.txt" "clean"
   mkfat "$W/p1" 16 16 MGBOMB
   fatfill "$W/p1" "$W/s"
