@@ -16,6 +16,9 @@
 #define STORE_MAX_KEY   4096
 #define STORE_SYSLOG    1024
 #define STORE_HEARTBEAT 300
+/* Every this many entries, checkpoint and truncate the WAL: its old frames hold old state rows,
+ * with the signing keys of entries already written. This bounds how long they linger there. */
+#define STORE_WAL_FLUSH 64
 
 static const char store_schema[] =
     "CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);"
@@ -567,6 +570,13 @@ int ledger_store_append(struct mg_ledger *l, int64_t t, const char *event, const
                 }
         } else {
                 store_syslog(l, note.data, note.len, leaf);
+                if ((s.size + 1) % STORE_WAL_FLUSH == 0) {
+                        int rc = sqlite3_wal_checkpoint_v2(l->db, NULL, SQLITE_CHECKPOINT_TRUNCATE,
+                                                           NULL, NULL);
+                        if (rc != SQLITE_OK) /* the entry is durable; old key copies linger */
+                                ledger_log(l, MG_LOG_WARNING, "ledger WAL checkpoint: %s",
+                                           sqlite3_errstr(rc));
+                }
                 if (ret_index)
                         *ret_index = s.size;
                 if (ret_leaf_hash)
