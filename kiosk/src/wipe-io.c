@@ -129,12 +129,13 @@ static int wipe_io_once(struct mg_wipe *w, bool wr, uint8_t *buf, uint64_t off, 
 }
 
 /* Transfer one request with bounded retries; on failure narrow it down to the pieces that fail,
- * record them as bad ranges and mark them in @badmask. Returns 0, -EIO (some pieces failed) or a
- * fatal error. */
+ * record them as bad ranges, mark them in @badmask and count their bytes in *@failed. Returns 0,
+ * -EIO (too many errors in all) or a fatal error (then nothing of the request counts). */
 static int wipe_io_request(struct mg_wipe *w, bool wr, uint8_t *buf, uint64_t off, size_t len,
-                           uint64_t badmask[PIPE_MASKW])
+                           uint64_t badmask[PIPE_MASKW], size_t *failed)
 {
         int r = 0;
+        *failed = 0;
         for (unsigned a = 0; a < WIPE_RETRIES; a++) {
                 r = wipe_io_once(w, wr, buf, off, len);
                 if (r == 0 || wipe_io_fatal(r))
@@ -153,6 +154,7 @@ static int wipe_io_request(struct mg_wipe *w, bool wr, uint8_t *buf, uint64_t of
                         return rp;
                 if (rp < 0) {
                         nfail++;
+                        *failed += n;
                         if (i < PIPE_MASKW * 64)
                                 badmask[i / 64] |= 1ull << (i % 64);
                         wipe_add_range(w, off + p, n, wr ? 'w' : 'r', -rp);
@@ -194,11 +196,14 @@ static void *wipe_pipe_writer(void *arg)
                 if (!go)
                         break;
                 uint64_t mask[PIPE_MASKW] = {0};
-                int r = wipe_io_request(pp->w, true, pp->buf[s], pp->off[s], pp->len[s], mask);
+                size_t failed = 0;
+                int r =
+                    wipe_io_request(pp->w, true, pp->buf[s], pp->off[s], pp->len[s], mask, &failed);
                 pthread_mutex_lock(&pp->mu);
                 if (r < 0 && !pp->fatal)
                         pp->fatal = r;
-                pp->done += pp->len[s];
+                if (r == 0 || r == -EIO)
+                        pp->done += pp->len[s] - failed;
                 pp->state[s] = SLOT_FREE;
                 pthread_cond_broadcast(&pp->cv);
                 pthread_mutex_unlock(&pp->mu);
@@ -230,7 +235,9 @@ static void *wipe_pipe_reader(void *arg)
                         uint64_t off = pp->rg[g].off + o;
                         size_t len = (size_t)MG_MIN((uint64_t)w->io_size, pp->rg[g].len - o);
                         memset(pp->badmask[s], 0, sizeof(pp->badmask[s]));
-                        int r = wipe_io_request(w, false, pp->buf[s], off, len, pp->badmask[s]);
+                        size_t failed = 0;
+                        int r = wipe_io_request(w, false, pp->buf[s], off, len, pp->badmask[s],
+                                                &failed);
                         pthread_mutex_lock(&pp->mu);
                         pp->off[s] = off;
                         pp->len[s] = len;
@@ -683,8 +690,12 @@ int wipe_io_verify_pass(struct mg_wipe *w, struct wipe_pass *p, unsigned pass_no
                         r = fatal;
                         break;
                 }
-                r = wipe_verify_buf(w, p, h, random, pp.buf[s], pp.off[s], pp.len[s], pp.badmask[s],
-                                    exp, cmp);
+                /* After a fatal error the buffer holds nothing worth comparing. */
+                if (fatal && fatal != -EIO)
+                        r = 0;
+                else
+                        r = wipe_verify_buf(w, p, h, random, pp.buf[s], pp.off[s], pp.len[s],
+                                            pp.badmask[s], exp, cmp);
                 done += pp.len[s];
                 pthread_mutex_lock(&pp.mu);
                 pp.state[s] = SLOT_FREE;
