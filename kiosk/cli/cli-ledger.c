@@ -41,8 +41,9 @@ static const char ledger_usage_text[] =
     "  checkpoint          sign and print a C2SP tlog-checkpoint of the current tree\n"
     "  prove N [--size M]  inclusion proof of entry N in the tree of size M (default: now)\n"
     "  verify [--checkpoint FILE]... [--auditor-key FILE]... [--log-key FILE]\n"
-    "         [--max-gap SECONDS] [--audit-max-age DAYS] [--at TIME]\n"
+    "         [--max-gap SECONDS] [--audit-max-age DAYS] [--at TIME] [--bundle DIR]\n"
     "                      recompute and check everything; the exit status names the problem\n"
+    "                      (--bundle: check an export bundle instead of the ledger)\n"
     "  export DIR          write a self-contained bundle for an auditor\n"
     "  backup [--to DIR]   back up into two rotating generations (default PATH/backups)\n"
     "  keygen --name NAME --out FILE\n"
@@ -467,15 +468,17 @@ static int ledger_cmd_verify(const char *path, int argc, char **argv)
                                              {"max-gap", required_argument, NULL, 'g'},
                                              {"audit-max-age", required_argument, NULL, 'A'},
                                              {"at", required_argument, NULL, 't'},
+                                             {"bundle", required_argument, NULL, 'b'},
                                              {"help", no_argument, NULL, 'h'},
                                              {}};
         const char *cps[LEDGER_MAX_ARGS], *auds[LEDGER_MAX_ARGS];
         size_t ncp = 0, naud = 0;
         struct mg_ledger_verify_opts o = {0};
         _cleanup_free_ char *logkey = NULL;
+        const char *bundle = NULL;
         unsigned long long v;
         int c, r = 0;
-        while (r == 0 && (c = getopt_long(argc, argv, "c:a:k:g:A:t:h", opts, NULL)) != -1) {
+        while (r == 0 && (c = getopt_long(argc, argv, "c:a:k:g:A:t:b:h", opts, NULL)) != -1) {
                 switch (c) {
                 case 'c':
                 case 'a': {
@@ -507,6 +510,9 @@ static int ledger_cmd_verify(const char *path, int argc, char **argv)
                         }
                         o.audit_max_age_s = v == 0 ? -1 : (int64_t)v * 86400;
                         break;
+                case 'b':
+                        bundle = optarg;
+                        break;
                 case 't':
                         if (ledger_time_parse(optarg, strlen(optarg), &o.now) < 0) {
                                 cli_error("bad --at (want YYYY-MM-DDTHH:MM:SSZ)");
@@ -524,7 +530,7 @@ static int ledger_cmd_verify(const char *path, int argc, char **argv)
         if (r == 0 && optind != argc)
                 r = CLI_EXIT_USAGE;
         struct mg_ledger *l = NULL;
-        if (r == 0)
+        if (r == 0 && !bundle)
                 r = ledger_open_cli(path, &l);
         if (r == 0) {
                 o.checkpoints = cps;
@@ -533,7 +539,8 @@ static int ledger_cmd_verify(const char *path, int argc, char **argv)
                 o.n_auditor_vkeys = naud;
                 o.log_vkey = logkey;
                 struct mg_ledger_verify_result res;
-                int e = mg_ledger_verify(l, &o, &res);
+                int e = bundle ? mg_ledger_verify_bundle(bundle, &o, cli_log, NULL, &res)
+                               : mg_ledger_verify(l, &o, &res);
                 if (e < 0) {
                         r = cli_error_errno(e, "cannot verify");
                 } else if (res.problem == MG_LEDGER_OK) {

@@ -1,5 +1,7 @@
 /* Ledger verification, auditor export bundle, backups and the auditor's cosignature. */
+#include <dirent.h>
 #include <fcntl.h>
+#include <mediagate/escape.h>
 #include <sodium.h>
 #include <sqlite3.h>
 #include <stdarg.h>
@@ -175,9 +177,119 @@ static void verify_checkpoint(struct verify_ctx *c, const char *what, const char
         }
 }
 
-/* Verify the ledger. */
-int mg_ledger_verify(struct mg_ledger *l, const struct mg_ledger_verify_opts *opts,
-                     struct mg_ledger_verify_result *res)
+/* Where verification reads entries from: the live database or an export bundle. */
+struct verify_source {
+        sqlite3_stmt *st;   /* the database's entries, or NULL */
+        const char *bundle; /* an export bundle directory, or NULL */
+        uint64_t next;      /* bundle: the next file to read */
+        char *buf;
+        /* the current entry */
+        int64_t idx;
+        const char *body;
+        size_t len;
+        const void *stored_leaf; /* the database's leaf column; NULL in a bundle */
+        size_t stored_leaf_len;
+};
+
+/* Fetch the next entry: 1 if there is one, 0 at the end, or -errno. */
+static int verify_source_next(struct verify_source *s)
+{
+        if (s->st) {
+                int rc = sqlite3_step(s->st);
+                if (rc == SQLITE_DONE)
+                        return 0;
+                if (rc != SQLITE_ROW)
+                        return ledger_store_errno(rc);
+                s->idx = sqlite3_column_int64(s->st, 0);
+                s->body = sqlite3_column_blob(s->st, 1);
+                s->len = (size_t)sqlite3_column_bytes(s->st, 1);
+                s->stored_leaf = sqlite3_column_blob(s->st, 2);
+                s->stored_leaf_len = (size_t)sqlite3_column_bytes(s->st, 2);
+                return 1;
+        }
+        free(s->buf);
+        s->buf = NULL;
+        _cleanup_free_ char *path = NULL;
+        if (asprintf(&path, "%s/entries/%llu", s->bundle, (unsigned long long)s->next) < 0)
+                return -ENOMEM;
+        int r = ledger_read_file(path, LEDGER_MAX_ENTRY, &s->buf, &s->len);
+        s->idx = (int64_t)s->next;
+        if (r == -ENOENT) {
+                /* the end, unless a later entry exists: then this one is missing */
+                free(path);
+                path = NULL;
+                if (asprintf(&path, "%s/entries/%llu", s->bundle, (unsigned long long)s->next + 1) <
+                    0)
+                        return -ENOMEM;
+                if (access(path, F_OK) != 0)
+                        return 0;
+                s->idx = (int64_t)s->next + 1;
+                s->body = NULL;
+                return 1;
+        }
+        if (r == -EFBIG) {
+                s->body = NULL; /* larger than any entry: reported as malformed */
+                s->next++;
+                return 1;
+        }
+        if (r < 0)
+                return r;
+        s->body = s->buf;
+        s->next++;
+        return 1;
+}
+
+/* Check an export bundle's own checkpoints: the latest must cover exactly its entries. */
+static void verify_bundle_checkpoints(struct verify_ctx *c, const char *dir,
+                                      const struct ledger_vkey *logkey, const ledger_hash *leaves,
+                                      uint64_t n)
+{
+        _cleanup_free_ char *path = NULL, *text = NULL;
+        if (asprintf(&path, "%s/checkpoint", dir) < 0)
+                return;
+        if (ledger_read_file(path, VERIFY_MAX_CP_FILE, &text, NULL) < 0) {
+                verify_finding(c, MG_LEDGER_CHECKPOINT, false, 0, "bundle: no checkpoint file");
+                return;
+        }
+        unsigned before = c->res->n_findings;
+        verify_checkpoint(c, "bundle checkpoint", text, logkey, leaves, n);
+        struct ledger_note note;
+        struct ledger_checkpoint cp;
+        if (c->res->n_findings == before && ledger_note_parse(text, strlen(text), &note) == 0 &&
+            ledger_checkpoint_parse(note.text, note.text_len, &cp) == 0 && cp.size != n)
+                verify_finding(c, MG_LEDGER_INCONSISTENT, true, cp.size,
+                               "bundle: the checkpoint covers %llu entries but the bundle has "
+                               "%llu (entries added or removed)",
+                               (unsigned long long)cp.size, (unsigned long long)n);
+        static const char *const subdirs[] = {"checkpoints", "cosignatures"};
+        for (size_t i = 0; i < MG_ARRAY_SIZE(subdirs); i++) {
+                _cleanup_free_ char *d = NULL;
+                if (asprintf(&d, "%s/%s", dir, subdirs[i]) < 0)
+                        return;
+                DIR *dd = opendir(d);
+                if (!dd)
+                        continue;
+                struct dirent *de;
+                unsigned k = 0;
+                while ((de = readdir(dd)) != NULL && k++ < 100000) {
+                        if (de->d_name[0] == '.')
+                                continue;
+                        _cleanup_free_ char *p = NULL, *t = NULL, *what = NULL;
+                        if (asprintf(&p, "%s/%s", d, de->d_name) < 0 ||
+                            ledger_read_file(p, VERIFY_MAX_CP_FILE, &t, NULL) < 0)
+                                continue;
+                        char *e = mg_escape_str(de->d_name);
+                        if (asprintf(&what, "bundle %s/%s", subdirs[i], e ? e : "?") >= 0)
+                                verify_checkpoint(c, what, t, logkey, leaves, n);
+                        free(e);
+                }
+                closedir(dd);
+        }
+}
+
+/* Verify the entries from @bundle (an export directory) or, if NULL, @l's database. */
+static int verify_run(struct mg_ledger *l, const char *bundle,
+                      const struct mg_ledger_verify_opts *opts, struct mg_ledger_verify_result *res)
 {
         static const struct mg_ledger_verify_opts no_opts = {0};
         const struct mg_ledger_verify_opts *o = opts ? opts : &no_opts;
@@ -197,12 +309,15 @@ int mg_ledger_verify(struct mg_ledger *l, const struct mg_ledger_verify_opts *op
         struct ledger_entry *prev = NULL;
         bool broken = false;
         int64_t genesis_time = 0, last_audit = INT64_MIN;
-        sqlite3_stmt *st = NULL;
-        int rc = sqlite3_prepare_v2(l->db, "SELECT idx, body, leaf FROM entries ORDER BY idx", -1,
-                                    &st, NULL);
-        if (rc != SQLITE_OK)
-                return ledger_store_errno(rc);
-        while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        struct verify_source src = {.bundle = bundle};
+        if (!bundle) {
+                int rc = sqlite3_prepare_v2(
+                    l->db, "SELECT idx, body, leaf FROM entries ORDER BY idx", -1, &src.st, NULL);
+                if (rc != SQLITE_OK)
+                        return ledger_store_errno(rc);
+        }
+        int sr;
+        while ((sr = verify_source_next(&src)) > 0) {
                 if (n >= LEDGER_MAX_ENTRIES) {
                         r = -E2BIG;
                         break;
@@ -218,14 +333,14 @@ int mg_ledger_verify(struct mg_ledger *l, const struct mg_ledger_verify_opts *op
                         cap = ncap;
                 }
                 unsigned long long i = n;
-                const char *body = sqlite3_column_blob(st, 1);
-                size_t len = (size_t)sqlite3_column_bytes(st, 1);
+                const char *body = src.body;
+                size_t len = body ? src.len : 0;
                 ledger_leaf_hash(body ? body : "", len, leaves[n]);
                 struct ledger_entry *e = NULL;
-                if (sqlite3_column_int64(st, 0) != (sqlite3_int64)n) {
+                if (src.idx != (int64_t)n) {
                         verify_finding(&c, MG_LEDGER_CHAIN, true, n,
                                        "entry %llu: missing (the next stored entry is %lld)", i,
-                                       (long long)sqlite3_column_int64(st, 0));
+                                       (long long)src.idx);
                         broken = true;
                         break;
                 }
@@ -274,9 +389,9 @@ int mg_ledger_verify(struct mg_ledger *l, const struct mg_ledger_verify_opts *op
                                                "entry %llu",
                                                i, i - 1);
                                 broken = true;
-                        } else if (sqlite3_column_bytes(st, 2) != LEDGER_HASH_SIZE ||
-                                   memcmp(sqlite3_column_blob(st, 2), leaves[n],
-                                          LEDGER_HASH_SIZE) != 0) {
+                        } else if (!bundle &&
+                                   (src.stored_leaf_len != LEDGER_HASH_SIZE ||
+                                    memcmp(src.stored_leaf, leaves[n], LEDGER_HASH_SIZE) != 0)) {
                                 verify_finding(&c, MG_LEDGER_TAMPERED, true, n,
                                                "entry %llu: stored leaf hash is wrong", i);
                                 broken = true;
@@ -323,9 +438,10 @@ int mg_ledger_verify(struct mg_ledger *l, const struct mg_ledger_verify_opts *op
                 prev = e;
                 n++;
         }
-        if (r == 0 && rc != SQLITE_DONE && rc != SQLITE_ROW)
-                r = ledger_store_errno(rc);
-        sqlite3_finalize(st);
+        if (r == 0 && sr < 0)
+                r = sr;
+        sqlite3_finalize(src.st);
+        free(src.buf);
         ledger_entry_free(prev);
         if (r < 0) {
                 free(leaves);
@@ -335,7 +451,9 @@ int mg_ledger_verify(struct mg_ledger *l, const struct mg_ledger_verify_opts *op
         ledger_merkle_root(leaves, n, res->root);
         if (n == 0 && !broken)
                 verify_finding(&c, MG_LEDGER_TAMPERED, true, 0, "entry 0: missing");
-        if (!broken && n > 0) {
+        if (!broken && n > 0 && bundle) {
+                verify_bundle_checkpoints(&c, bundle, &logkey, leaves, n);
+        } else if (!broken && n > 0) {
                 /* The stored tree state must describe exactly these entries. */
                 uint64_t size = 0;
                 if (mg_ledger_size(l, &size) < 0 || size != n)
@@ -356,6 +474,8 @@ int mg_ledger_verify(struct mg_ledger *l, const struct mg_ledger_verify_opts *op
                         }
                 }
                 sqlite3_finalize(q);
+        }
+        if (!broken && n > 0) {
                 for (size_t i = 0; i < o->n_checkpoints; i++)
                         verify_checkpoint(&c, "given checkpoint", o->checkpoints[i], &logkey,
                                           leaves, n);
@@ -371,6 +491,26 @@ int mg_ledger_verify(struct mg_ledger *l, const struct mg_ledger_verify_opts *op
         }
         free(leaves);
         return 0;
+}
+
+/* Verify the ledger. */
+int mg_ledger_verify(struct mg_ledger *l, const struct mg_ledger_verify_opts *opts,
+                     struct mg_ledger_verify_result *res)
+{
+        return verify_run(l, NULL, opts, res);
+}
+
+/* Verify an export bundle. */
+int mg_ledger_verify_bundle(const char *dir, const struct mg_ledger_verify_opts *opts,
+                            mg_log_fn log_fn, void *userdata, struct mg_ledger_verify_result *res)
+{
+        struct mg_ledger b = {.path = (char *)dir, .log_fn = log_fn, .log_userdata = userdata};
+        struct stat st;
+        if (!dir || stat(dir, &st) < 0)
+                return -ENOENT;
+        if (!S_ISDIR(st.st_mode))
+                return -ENOTDIR;
+        return verify_run(&b, dir, opts, res);
 }
 
 /* Write a file without fsync (export bundles are copies, not the ledger). */
@@ -427,7 +567,9 @@ static const char export_readme[] =
     "     the latest, and its root must equal the tree hash of that prefix (or verify the\n"
     "     consistency proof); otherwise the ledger was truncated, rolled back or forked.\n"
     "  6. Verify cosignatures with your auditor vkey.\n"
-    "mediagate can do all of this on the kiosk: mediagate ledger verify --checkpoint FILE.\n";
+    "mediagate does all of this: on the kiosk, mediagate ledger verify --checkpoint FILE;\n"
+    "on this bundle, mediagate ledger verify --bundle DIR --log-key YOUR-COPY-OF-log.vkey\n"
+    "[--checkpoint FILE]... [--auditor-key FILE]...\n";
 
 /* Write the export bundle. */
 int mg_ledger_export(struct mg_ledger *l, const char *dir)

@@ -72,7 +72,8 @@ static void expect(struct mg_ledger *l, const struct mg_ledger_verify_opts *o,
                    enum mg_ledger_problem problem, long long index)
 {
         struct mg_ledger_verify_result r = verify(l, o);
-        if (r.problem != problem || (index >= 0 && (!r.has_index || r.bad_index != (uint64_t)index)))
+        if (r.problem != problem ||
+            (index >= 0 && (!r.has_index || r.bad_index != (uint64_t)index)))
                 fail_msg("want problem %d at %lld, got %d at %s%llu: %s", problem, index, r.problem,
                          r.has_index ? "" : "(none) ", (unsigned long long)r.bad_index, r.message);
 }
@@ -741,6 +742,48 @@ static void test_export(void **state)
                 free(b);
                 free(p);
         }
+        /* the bundle verifies offline, against the kept checkpoint too */
+        struct mg_ledger_verify_result r;
+        const char *cps[] = {cp};
+        struct mg_ledger_verify_opts o = {.checkpoints = cps, .n_checkpoints = 1};
+        assert_int_equal(mg_ledger_verify_bundle(out, &o, NULL, NULL, &r), 0);
+        if (r.problem != MG_LEDGER_OK)
+                fail_msg("%s", r.message);
+        assert_int_equal(r.size, 7);
+        /* a changed byte in an exported entry; a missing entry; a missing tail */
+        assert_int_equal(tu_sh("cd '%s' && cp -a . ../b2 && sed -i 's/^actor alice$/actor alicf/' "
+                               "../b2/entries/3",
+                               out),
+                         0);
+        char *b2 = ldir(state, "b2");
+        assert_int_equal(mg_ledger_verify_bundle(b2, NULL, NULL, NULL, &r), 0);
+        assert_int_equal(r.problem, MG_LEDGER_TAMPERED);
+        assert_int_equal(r.bad_index, 3);
+        assert_int_equal(
+            tu_sh("cd '%s' && cp entries/3 ../b2/entries/3 && rm ../b2/entries/4", out), 0);
+        assert_int_equal(mg_ledger_verify_bundle(b2, NULL, NULL, NULL, &r), 0);
+        assert_int_equal(r.problem, MG_LEDGER_CHAIN);
+        assert_int_equal(r.bad_index, 4);
+        assert_int_equal(
+            tu_sh("cd '%s' && cp entries/4 ../b2/entries/4 && rm ../b2/entries/6", out), 0);
+        assert_int_equal(mg_ledger_verify_bundle(b2, NULL, NULL, NULL, &r), 0);
+        assert_int_equal(r.problem, MG_LEDGER_INCONSISTENT);
+        assert_int_equal(r.bad_index, 6);
+        /* the same bundle, judged with another log's key */
+        char *other = ldir(state, "other"), *vk = NULL, *vpath = NULL;
+        assert_int_equal(mg_ledger_init(other, ORIGIN), 0);
+        assert_true(asprintf(&vpath, "%s/log.vkey", other) > 0);
+        vk = tu_read_file(vpath, NULL);
+        o = (struct mg_ledger_verify_opts){.log_vkey = vk};
+        assert_int_equal(mg_ledger_verify_bundle(out, &o, NULL, NULL, &r), 0);
+        assert_int_equal(r.problem, MG_LEDGER_CHAIN); /* entry 0 is not by the trusted key */
+        assert_int_equal(r.bad_index, 0);
+        assert_int_equal(mg_ledger_verify_bundle(b2, NULL, NULL, NULL, &r) == 0, 1);
+        assert_int_equal(mg_ledger_verify_bundle(vpath, NULL, NULL, NULL, &r), -ENOTDIR);
+        free(vk);
+        free(vpath);
+        free(other);
+        free(b2);
         free(cp);
         mg_ledger_close(l);
         free(out);

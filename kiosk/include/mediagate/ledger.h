@@ -119,6 +119,13 @@ struct mg_ledger_verify_result {
 int mg_ledger_verify(struct mg_ledger *l, const struct mg_ledger_verify_opts *opts,
                      struct mg_ledger_verify_result *res);
 
+/* Verify an export bundle (see mg_ledger_export) the same way, offline: its entries, their key
+ * chain and tree, its checkpoint (which must cover exactly its entries), its stored checkpoints and
+ * cosignatures, and the given older checkpoints. Give the trusted log vkey in @opts->log_vkey (the
+ * bundle's own log.vkey is used otherwise). Messages go to @log_fn (may be NULL). */
+int mg_ledger_verify_bundle(const char *dir, const struct mg_ledger_verify_opts *opts,
+                            mg_log_fn log_fn, void *userdata, struct mg_ledger_verify_result *res);
+
 /* Write a self-contained bundle for an auditor to @dir (created, must not exist): checkpoint,
  * log.vkey, entries/<index>, cosignatures/<size>, proofs/, README. */
 int mg_ledger_export(struct mg_ledger *l, const char *dir);
