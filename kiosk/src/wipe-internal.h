@@ -132,6 +132,8 @@ struct mg_wipe {
 void wipe_log(struct mg_wipe *w, enum mg_log_level level, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
+/* Read sysfs from @root instead of /sys (tests only); NULL restores /sys. */
+void wipe_target_set_sysfs_root(const char *root);
 /* Target checks, identity and the exclusive open. */
 int wipe_target_open(struct mg_wipe *w);
 void wipe_target_close(struct mg_wipe *w);

@@ -14,7 +14,14 @@
 
 #include "wipe-internal.h"
 
-#define LOOP_MAJOR 7
+/* Where sysfs is: "/sys", or a fake tree in tests. */
+static const char *wipe_sysfs = "/sys";
+
+/* Read sysfs from @root instead of /sys (tests); NULL restores /sys. Not thread-safe. */
+void wipe_target_set_sysfs_root(const char *root)
+{
+        wipe_sysfs = root ? root : "/sys";
+}
 
 /* Copy @src into @dst of @n bytes, cut if it does not fit. */
 static void wipe_copy(char *dst, size_t n, const char *src)
@@ -135,7 +142,10 @@ static bool wipe_target_held(const char *sysdir)
 /* Is the image file attached to a loop device? */
 static bool wipe_image_on_loop(const char *real)
 {
-        DIR *d = opendir("/sys/block");
+        char blockdir[PATH_MAX];
+        if (snprintf(blockdir, sizeof(blockdir), "%s/block", wipe_sysfs) >= (int)sizeof(blockdir))
+                return false;
+        DIR *d = opendir(blockdir);
         if (!d)
                 return false;
         bool found = false;
@@ -144,7 +154,9 @@ static bool wipe_image_on_loop(const char *real)
                 if (strncmp(de->d_name, "loop", 4))
                         continue;
                 char dir[PATH_MAX], back[PATH_MAX];
-                snprintf(dir, sizeof(dir), "/sys/block/%s/loop", de->d_name);
+                if (snprintf(dir, sizeof(dir), "%s/%s/loop", blockdir, de->d_name) >=
+                    (int)sizeof(dir))
+                        continue;
                 if (wipe_sysfs_read(dir, "backing_file", back, sizeof(back)) == 0 &&
                     !strcmp(back, real))
                         found = true;
@@ -178,12 +190,16 @@ static void wipe_usb_identity(struct mg_wipe *w, const char *real)
 static int wipe_target_check_block(struct mg_wipe *w, const struct stat *st)
 {
         char link[PATH_MAX], sysdir[PATH_MAX], buf[64], what[1100];
-        snprintf(link, sizeof(link), "/sys/dev/block/%u:%u", major(st->st_rdev),
-                 minor(st->st_rdev));
+        if (snprintf(link, sizeof(link), "%s/dev/block/%u:%u", wipe_sysfs, major(st->st_rdev),
+                     minor(st->st_rdev)) >= (int)sizeof(link))
+                return -ENAMETOOLONG;
         if (!realpath(link, sysdir))
                 return -errno;
         w->is_block = true;
-        w->is_loop = major(st->st_rdev) == LOOP_MAJOR;
+        struct stat lst;
+        char loopdir[PATH_MAX];
+        w->is_loop = snprintf(loopdir, sizeof(loopdir), "%s/loop", sysdir) < (int)sizeof(loopdir) &&
+                     stat(loopdir, &lst) == 0 && S_ISDIR(lst.st_mode);
         if (wipe_sysfs_read(sysdir, "partition", buf, sizeof(buf)) == 0) {
                 wipe_log(w, MG_LOG_ERR, "target is a partition: wipe the whole device");
                 return -EPERM;

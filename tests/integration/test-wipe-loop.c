@@ -3,8 +3,10 @@
  * loop devices; skipped otherwise. */
 #include <libcryptsetup.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 
 #include "test-wipe-util.h"
+#include "wipe-internal.h"
 
 #define MiB (1ull << 20)
 
@@ -234,13 +236,124 @@ static void test_luks_crypto_erase(void **state)
         tu_rmtree(dir);
 }
 
+/* Build a fake sysfs tree under @root in which the block device @dev (a loop device) appears as a
+ * SCSI disk "sdz" behind a USB stick (@usb) or a platform controller, with @removable. */
+static void fake_sysfs(const char *root, const char *dev, bool usb, int removable, bool partition,
+                       bool held)
+{
+        struct stat st;
+        assert_int_equal(stat(dev, &st), 0);
+        const char *parent =
+            usb ? "devices/pci0000:00/0000:00:14.0/usb1/1-1" : "devices/platform/ahci.0/ata1";
+        char scsi[1024], disk[1100];
+        snprintf(scsi, sizeof(scsi), "%s/%s/1-1:1.0/host6/target6:0:0/6:0:0:0", root, parent);
+        snprintf(disk, sizeof(disk), "%s/block/sdz", scsi);
+        assert_int_equal(
+            tu_sh("rm -rf '%s' && mkdir -p '%s/holders' '%s/dev/block'", root, disk, root), 0);
+        assert_int_equal(tu_sh("printf 'SanDisk \n' > '%s/vendor' && printf 'Cruzer Blade    \n' "
+                               "> '%s/model' && ln -s ../.. '%s/device'",
+                               scsi, scsi, disk),
+                         0);
+        assert_int_equal(tu_sh("printf '%d\n' > '%s/removable' && printf '%u:%u\n' > '%s/dev'",
+                               removable, disk, major(st.st_rdev), minor(st.st_rdev), disk),
+                         0);
+        if (usb)
+                assert_int_equal(tu_sh("printf '0781\n' > '%s/%s/idVendor' && printf "
+                                       "'4C53\033[31m0001\n' > '%s/%s/serial' && printf "
+                                       "'SanDisk Corp.\n' > '%s/%s/manufacturer'",
+                                       root, parent, root, parent, root, parent),
+                                 0);
+        if (partition)
+                assert_int_equal(tu_sh("echo 1 > '%s/partition'", disk), 0);
+        if (held)
+                assert_int_equal(tu_sh("mkdir '%s/holders/dm-0'", disk), 0);
+        assert_int_equal(tu_sh("ln -s '%s' '%s/dev/block/%u:%u'", disk, root, major(st.st_rdev),
+                               minor(st.st_rdev)),
+                         0);
+}
+
+/* Wipe @dev as the library does for a real stick (no --force-image); returns mg_wipe_run's result
+ * and, when a record was made, its certificate. */
+static int wipe_device(const char *dev, json_object **ret)
+{
+        struct mg_wipe *w = NULL;
+        assert_int_equal(mg_wipe_new(dev, &w), 0);
+        mg_wipe_set_io_size(w, 1u << 20);
+        bool erased = false;
+        int r = mg_wipe_run(w, &erased);
+        *ret = NULL;
+        if (r == 0) {
+                char *s = NULL;
+                assert_int_equal(mg_wipe_certificate_json(w, &s), 0);
+                *ret = wu_parse(s);
+                free(s);
+        }
+        mg_wipe_free(w);
+        return r;
+}
+
+/* A removable disk on USB (as sysfs shows it) is wiped without --force-image, with its vendor,
+ * model and serial (escaped) in the record; not removable, not USB, a partition, or held: refused.
+ */
+static void test_usb_identity(void **state)
+{
+        if (setup_loop(state) < 0) {
+                skip();
+                return;
+        }
+        char *dir = tu_mkdtemp("wipe-usb");
+        char img[512], root[512];
+        snprintf(img, sizeof(img), "%s/stick.img", dir);
+        snprintf(root, sizeof(root), "%s/sys", dir);
+        wu_image(img, 8 * MiB, 0x55);
+        char *dev = loop_attach(img, "");
+        if (!dev) {
+                tu_rmtree(dir);
+                skip();
+                return;
+        }
+        fake_sysfs(root, dev, true, 1, false, false);
+        wipe_target_set_sysfs_root(root);
+        json_object *j = NULL;
+        assert_int_equal(wipe_device(dev, &j), 0);
+        assert_non_null(j);
+        assert_string_equal(wu_str(j, "status"), "erased");
+        assert_string_equal(wu_str(j, "device.media_type"), "USB removable flash");
+        assert_string_equal(wu_str(j, "device.vendor"), "SanDisk");
+        assert_string_equal(wu_str(j, "device.model"), "Cruzer Blade");
+        assert_string_equal(wu_str(j, "device.serial"), "4C53\\x1b[31m0001");
+        assert_true(wu_bool(j, "device.removable"));
+        assert_true(wu_bool(j, "device.usb"));
+        assert_int_equal(wu_int(j, "device.reported_capacity"), 8 * MiB);
+        json_object_put(j);
+
+        struct {
+                bool usb;
+                int removable;
+                bool partition, held;
+                int err;
+        } bad[] = {
+            {true, 0, false, false, -EPERM},  /* not removable */
+            {false, 1, false, false, -EPERM}, /* removable but not on USB */
+            {true, 1, true, false, -EPERM},   /* a partition */
+            {true, 1, false, true, -EBUSY},   /* held by device-mapper */
+        };
+        for (size_t i = 0; i < MG_ARRAY_SIZE(bad); i++) {
+                fake_sysfs(root, dev, bad[i].usb, bad[i].removable, bad[i].partition, bad[i].held);
+                assert_int_equal(wipe_device(dev, &j), bad[i].err);
+                assert_null(j);
+        }
+        wipe_target_set_sysfs_root(NULL);
+        loop_detach(dev);
+        tu_rmtree(dir);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
-            cmocka_unit_test(test_loop_device),
-            cmocka_unit_test(test_mounted),
-            cmocka_unit_test(test_write_protected),
-            cmocka_unit_test(test_luks_crypto_erase),
+            cmocka_unit_test(test_loop_device),     cmocka_unit_test(test_mounted),
+            cmocka_unit_test(test_write_protected), cmocka_unit_test(test_luks_crypto_erase),
+            cmocka_unit_test(test_usb_identity),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
