@@ -84,7 +84,7 @@ void ledger_log(struct mg_ledger *l, enum mg_log_level level, const char *fmt, .
 /* Read a small file whole. */
 int ledger_read_file(const char *path, size_t max, char **ret, size_t *ret_len)
 {
-        _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+        _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
         if (fd < 0)
                 return -errno;
         struct stat st;
@@ -528,7 +528,7 @@ int ledger_store_append(struct mg_ledger *l, int64_t t, const char *event, const
         int r = store_exec(l, "BEGIN IMMEDIATE");
         if (r < 0)
                 return r == -EBUSY ? r : (l->failed = r);
-        struct store_state s;
+        struct store_state s = {0};
         struct ledger_skey next = {0};
         struct mg_buf note;
         buf_init(&note, LEDGER_MAX_ENTRY);
@@ -582,8 +582,8 @@ int ledger_store_append(struct mg_ledger *l, int64_t t, const char *event, const
                 if (ret_leaf_hash)
                         memcpy(ret_leaf_hash, leaf, LEDGER_HASH_SIZE);
         }
-        /* The key that signed this entry exists now only in the old state row: overwritten
-         * (secure_delete) by the commit. Wipe every copy in memory. */
+        /* The key that signed this entry was in the state row the commit overwrote (secure_delete;
+         * old WAL frames are truncated every STORE_WAL_FLUSH entries). Wipe the copies in memory. */
         sodium_memzero(&s, sizeof(s));
         ledger_skey_wipe(&next);
         buf_free(&note);
