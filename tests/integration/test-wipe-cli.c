@@ -242,6 +242,31 @@ static void test_ledger_and_signal(void **state)
         json_object_put(j);
         assert_int_equal(tu_sh("%s ledger --ledger '%s' verify >/dev/null", MG_CLI, ledger), 0);
 
+        /* Progress on stderr: pass, phase, a measured rate and an ETA (a slow stick: 2 ms per
+         * 64 KiB write, 4 MiB). */
+        char small[600];
+        snprintf(small, sizeof(small), "%s/small.img", dir);
+        wu_image(small, 4 * MiB, 0);
+        char *penv = shim_env(small, "WIPE_SHIM_DELAY_US=2000");
+        char *prog = tu_sh_output(&st,
+                                  "%s %s wipe --no-ledger --force-image --progress --verify off "
+                                  "--io-size 65536 '%s' 2>&1 >/dev/null | tr '\\r' '\\n'",
+                                  penv, MG_CLI, small);
+        assert_int_equal(st, 0);
+        assert_non_null(strstr(prog, "pass 1/1 random write"));
+        assert_non_null(strstr(prog, "100%"));
+        assert_non_null(strstr(prog, "ETA 0:0"));
+        /* A rate was measured: some line shows a non-zero MB/s. */
+        bool rated = false;
+        for (char *l = strtok(prog, "\n"); l && !rated; l = strtok(NULL, "\n")) {
+                double mbs = 0;
+                const char *pct = strstr(l, "%");
+                rated = pct && sscanf(pct + 1, "%lf MB/s", &mbs) == 1 && mbs > 1;
+        }
+        assert_true(rated);
+        free(prog);
+        free(penv);
+
         /* A slow stick (5 ms per 64 KiB write: about 1.3 s for the pass) interrupted at 0.3 s. */
         char *env = shim_env(img, "WIPE_SHIM_DELAY_US=5000");
         char *out = tu_sh_output(&st,

@@ -372,6 +372,76 @@ static void test_certificate_fields(void **state)
         tu_rmtree(dir);
 }
 
+/* What the progress callback saw. */
+struct seen {
+        unsigned n;
+        enum mg_wipe_phase phase[8];
+        unsigned pass[8];
+        unsigned n_phases;
+        uint64_t last_done, last_total;
+        bool ended_full[8];
+        bool bad;
+};
+
+static int seen_cb(void *ud, const struct mg_wipe_progress *p)
+{
+        struct seen *s = ud;
+        s->n++;
+        bool fresh = !s->n_phases || s->phase[s->n_phases - 1] != p->phase ||
+                     s->pass[s->n_phases - 1] != p->pass;
+        if (fresh) {
+                if (s->n_phases >= 8) {
+                        s->bad = true;
+                        return 0;
+                }
+                s->phase[s->n_phases] = p->phase;
+                s->pass[s->n_phases++] = p->pass;
+                s->last_done = 0;
+                if (p->bytes_done != 0)
+                        s->bad = true; /* a phase starts at 0 */
+        }
+        if (p->bytes_done < s->last_done || p->bytes_done > p->bytes_total || p->rate < 0 ||
+            p->n_passes != 2 || (p->eta < 0 && p->eta != -1))
+                s->bad = true;
+        s->last_done = p->bytes_done;
+        if (p->bytes_total && p->bytes_done == p->bytes_total)
+                s->ended_full[s->n_phases - 1] = true;
+        return 0;
+}
+
+/* Progress reports come in phase order, each phase from 0 to its total, monotonic. */
+static void test_progress(void **state)
+{
+        char *dir = tu_mkdtemp("wipe-progress");
+        char img[512];
+        snprintf(img, sizeof(img), "%s/stick.img", dir);
+        wu_image(img, 8 * MiB, 0);
+        struct seen s = {0};
+        struct wu_opts o = {.method = MG_WIPE_RANDOM_ZERO,
+                            .io_size = 256 << 10,
+                            .progress = seen_cb,
+                            .progress_ud = &s};
+        bool erased = false;
+        json_object *j = wu_wipe(img, &o, &erased);
+        assert_true(erased);
+        json_object_put(j);
+        assert_false(s.bad);
+        const enum mg_wipe_phase want[] = {MG_WIPE_PHASE_CRYPTO_ERASE, MG_WIPE_PHASE_WRITE,
+                                           MG_WIPE_PHASE_VERIFY,       MG_WIPE_PHASE_WRITE,
+                                           MG_WIPE_PHASE_VERIFY,       MG_WIPE_PHASE_DONE};
+        const unsigned want_pass[] = {0, 1, 1, 2, 2, 2};
+        assert_int_equal(s.n_phases, MG_ARRAY_SIZE(want));
+        for (size_t i = 0; i < MG_ARRAY_SIZE(want); i++) {
+                assert_int_equal(s.phase[i], want[i]);
+                assert_int_equal(s.pass[i], want_pass[i]);
+                if (want[i] == MG_WIPE_PHASE_WRITE || want[i] == MG_WIPE_PHASE_VERIFY)
+                        assert_true(s.ended_full[i]);
+        }
+        /* 32 requests per phase, each reported. */
+        assert_true(s.n >= 4 * 32);
+        tu_rmtree(dir);
+}
+
 /* Through the library: the WIPE entry lands in the ledger with the certificate's index, and carries
  * the wipe id and status; a failed wipe is recorded too. */
 static void test_ledger_entry(void **state)
@@ -421,6 +491,7 @@ int main(void)
             cmocka_unit_test(test_cancel),
             cmocka_unit_test(test_certificate_fields),
             cmocka_unit_test(test_ledger_entry),
+            cmocka_unit_test(test_progress),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
