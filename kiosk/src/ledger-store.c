@@ -583,7 +583,8 @@ int ledger_store_append(struct mg_ledger *l, int64_t t, const char *event, const
                         memcpy(ret_leaf_hash, leaf, LEDGER_HASH_SIZE);
         }
         /* The key that signed this entry was in the state row the commit overwrote (secure_delete;
-         * old WAL frames are truncated every STORE_WAL_FLUSH entries). Wipe the copies in memory. */
+         * old WAL frames are truncated every STORE_WAL_FLUSH entries). Wipe the copies in memory.
+         */
         sodium_memzero(&s, sizeof(s));
         ledger_skey_wipe(&next);
         buf_free(&note);
