@@ -267,12 +267,15 @@ static void test_ledger_and_signal(void **state)
         free(prog);
         free(penv);
 
-        /* A slow stick (5 ms per 64 KiB write: about 1.3 s for the pass) interrupted at 0.3 s. */
+        /* A slow stick (5 ms per 64 KiB write: about 0.7 s for the pass), interrupted once the
+         * write pass has begun (the progress line on stderr says so). */
         char *env = shim_env(img, "WIPE_SHIM_DELAY_US=5000");
         char *out = tu_sh_output(&st,
                                  "%s %s wipe --force-image --ledger '%s' --io-size 65536 --json "
-                                 "'%s' & pid=$!; sleep 0.3; kill -INT $pid; wait $pid",
-                                 env, MG_CLI, ledger, img);
+                                 "--progress '%s' 2>'%s/err' & pid=$!; for i in $(seq 200); do "
+                                 "grep -q write '%s/err' && break; sleep 0.05; done; "
+                                 "kill -INT $pid; wait $pid",
+                                 env, MG_CLI, ledger, img, dir, dir);
         assert_int_equal(st, 1);
         j = wu_parse(out);
         free(out);
