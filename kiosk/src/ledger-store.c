@@ -634,8 +634,22 @@ int mg_ledger_init_heartbeat(const char *path, const char *origin, uint32_t hear
                 r = -ENOMEM;
                 goto out;
         }
-        if (mkdir(path, 0700) < 0 && errno != EEXIST) {
-                r = -errno;
+        int mk = mkdir(path, 0700) < 0 ? -errno : 0;
+        if (mk == -ENOENT) {
+                /* e.g. /var/lib/mediagate on a fresh system: create the parent, one level */
+                _cleanup_free_ char *parent = strdup(path);
+                if (!parent) {
+                        r = -ENOMEM;
+                        goto out;
+                }
+                if (mkdir(dirname(parent), 0755) < 0 && errno != EEXIST) {
+                        r = -errno;
+                        goto out;
+                }
+                mk = mkdir(path, 0700) < 0 ? -errno : 0;
+        }
+        if (mk < 0 && mk != -EEXIST) {
+                r = mk;
                 goto out;
         }
         if (access(dbpath, F_OK) == 0 || access(kpath, F_OK) == 0) {

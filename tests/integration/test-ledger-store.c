@@ -228,6 +228,12 @@ static void test_contract(void **state)
         assert_int_equal(mg_ledger_init(dir, "bad origin"), -EINVAL);
         assert_int_equal(mg_ledger_init(dir, ORIGIN), 0);
         assert_int_equal(mg_ledger_init(dir, ORIGIN), -EEXIST);
+        /* a missing parent (/var/lib/mediagate on a fresh system) is created, one level only */
+        char *nested = ldir(state, "parent/l"), *deep = ldir(state, "a/b/l");
+        assert_int_equal(mg_ledger_init(nested, ORIGIN), 0);
+        assert_int_equal(mg_ledger_init(deep, ORIGIN), -ENOENT);
+        free(nested);
+        free(deep);
         /* keys readable by root only */
         assert_int_equal(stat(dir, &st), 0);
         assert_int_equal(st.st_mode & 07777, 0700);
