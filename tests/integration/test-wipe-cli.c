@@ -239,6 +239,15 @@ static void test_ledger_and_signal(void **state)
         char *txt = tu_sh_output(&st, "pdftotext '%s' -", pdf);
         assert_non_null(strstr(txt, "WIPE #1"));
         free(txt);
+        /* Its QR code reads back as the ledger entry: index and leaf hash. */
+        assert_true(tu_have("zbarimg"));
+        assert_int_equal(tu_sh("pdftoppm -r 150 -png '%s' '%s/qr' 2>&1", pdf, dir), 0);
+        char *qr = tu_sh_output(&st, "zbarimg -q --raw '%s/qr-1.png' 2>/dev/null", dir);
+        assert_int_equal(st, 0);
+        char want[200];
+        snprintf(want, sizeof(want), "mediagate-ledger:WIPE:index=1:leaf=%s\n", leaf);
+        assert_string_equal(qr, want);
+        free(qr);
         json_object_put(j);
         assert_int_equal(tu_sh("%s ledger --ledger '%s' verify >/dev/null", MG_CLI, ledger), 0);
 

@@ -369,6 +369,13 @@ static void test_certificate_fields(void **state)
         assert_non_null(strstr(txt, "Verified by"));
         assert_non_null(strstr(txt, "12582912"));
         free(txt);
+        /* Not recorded in a ledger: the QR code carries the record's digest. */
+        assert_true(tu_have("zbarimg"));
+        assert_int_equal(tu_sh("pdftoppm -r 150 -png '%s' '%s/qr' 2>&1", pdf, dir), 0);
+        char *qr = tu_sh_output(&status, "zbarimg -q --raw '%s/qr-1.png' 2>/dev/null", dir);
+        assert_int_equal(status, 0);
+        assert_true(matches(qr, "^mediagate-wipe:unrecorded:sha256=[0-9a-f]{64}\n$"));
+        free(qr);
         tu_rmtree(dir);
 }
 
