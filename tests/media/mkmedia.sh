@@ -5,7 +5,7 @@
 # each case holds and why is in README.md. Nothing here mounts a file system except
 # the exFAT case (exfat-fuse on a loop device, root only: exit 77 otherwise).
 set -euo pipefail
-export LC_ALL=C.UTF-8 MTOOLS_SKIP_CHECK=1 MTOOLS_NO_VFAT=0 SOURCE_DATE_EPOCH=1700000000
+export LC_ALL=C.UTF-8 MTOOLS_SKIP_CHECK=1 SOURCE_DATE_EPOCH=1700000000
 umask 022
 
 EICAR='X5O!P%@AP[4\PZX54(P^)7CC)7}$EICAR-STANDARD-ANTIVIRUS-TEST-FILE!$H+H*'
@@ -240,6 +240,7 @@ case_exfat() {
   sync
   umount "$mnt"
   MNT=
+  sync
   losetup -d "$loop"
   LOOP=
   printf 'label: dos\nstart=2048, size=32768, type=7\n' | mkdisk "$IMG" 20
@@ -282,7 +283,7 @@ case_hfsplus() {
   eicar "$W/s/mac/eicar.com"
   clean "$W/s/mac/readme.txt" "visible everywhere"
   # The EICAR file is hidden from the ISO9660 and Joliet trees: only HFS+ shows it.
-  xorriso -as mkisofs -quiet -R -J -hfsplus -V MGHFS -hide /mac/eicar.com -hide-joliet /mac/eicar.com \
+  xorriso -as mkisofs -quiet -R -J -hfsplus -V MGHFS -hide "$W/s/mac/eicar.com" -hide-joliet "$W/s/mac/eicar.com" \
     -o "$IMG" "$W/s" >/dev/null 2>&1
 }
 
