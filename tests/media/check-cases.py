@@ -4,9 +4,10 @@ tools (mmls, fsstat, ifind, istat, icat, fls, blkls, tsk_recover) and clamscan: 
 detection must be found where the manifest says, and media whose detections are '-' must
 have no signature match anywhere (files, unallocated space, gaps, boot sectors, raw bytes).
 
-usage: check-cases.py [--build] OUTDIR [CASE...]
+usage: check-cases.py [--build] [--extra] OUTDIR [CASE...]
   --build  build the images (mkmedia.sh) and the signature database (sigdb.sh) into
            OUTDIR first; otherwise they must already be there (OUTDIR/CASE.img, OUTDIR/db).
+  --extra  also list every match found on infected media (as notes).
 Exit status: 0 all good, 1 a mismatch, 77 nothing could be checked (every case skipped).
 This is a check of the manifest and of the media, independent of mediagate's own code.
 """
@@ -23,6 +24,7 @@ EICAR = b'X5O!P%@AP[4\\PZX54(P^)7CC)7}$EICAR-STANDARD-ANTIVIRUS-TEST-FILE!$H+H*'
 REGIONS = ('file', 'unallocated', 'gap', 'boot', 'raw')
 VERDICTS = ('infected', 'unsafe', 'encrypted', 'unreadable', 'clean')
 TIMEOUT = 120
+EXTRA = False
 
 
 def run(args, timeout=TIMEOUT, check=False):
@@ -319,6 +321,9 @@ def check_case(case, verdict, dets, imgpath, scanner):
         else:
             problems.append('%s: no (further) %s location matches' % (label, region))
 
+    if dets and EXTRA:
+        for region, where, name in scan_everything(img, scanner):
+            notes.append('match: %s %s %s' % (name, region, where))
     if not dets:
         hits = scan_everything(img, scanner, heuristics=verdict == 'unsafe')
         sigs = [h for h in hits if not h[2].startswith('Heuristics.')]
@@ -332,9 +337,12 @@ def check_case(case, verdict, dets, imgpath, scanner):
 
 def main():
     args = sys.argv[1:]
+    global EXTRA
     build = False
-    if args and args[0] == '--build':
-        build, args = True, args[1:]
+    while args and args[0] in ('--build', '--extra'):
+        build = build or args[0] == '--build'
+        EXTRA = EXTRA or args[0] == '--extra'
+        args = args[1:]
     if not args:
         print(__doc__, file=sys.stderr)
         return 64
