@@ -12,9 +12,9 @@ EICAR='X5O!P%@AP[4\PZX54(P^)7CC)7}$EICAR-STANDARD-ANTIVIRUS-TEST-FILE!$H+H*'
 TESTFILES=${MG_CLAMAV_TESTFILES:-/usr/share/clamav-testfiles}
 CLAMEXE=$TESTFILES/clam.exe
 
-CASES=(fat32-mbr mbr-extended gpt superfloppy-fat exfat ntfs-ads ext2 ext3 ext4 iso9660
-  hfsplus fat-deleted ext4-deleted unalloc-pe gap-pe boot-mbr boot-vbr unknown-fs
-  unknown-fs-clean mixed-unreadable deep-tree long-names zero-and-large
+CASES=(fat32-mbr mbr-extended gpt superfloppy-fat fat12-floppy exfat ntfs-ads ext2 ext3 ext4
+  iso9660 hfsplus fat-deleted ext4-deleted unalloc-pe gap-pe boot-mbr boot-vbr unknown-fs
+  unknown-device unknown-fs-clean bad-table mixed-unreadable deep-tree long-names zero-and-large
   sparse-beyond-volume archives encrypted-zip rar zip-bomb zip-bomb-flat zip-nested
   luks2 luks1 random-volume clean-fat clean-gpt-multi)
 
@@ -216,6 +216,16 @@ case_superfloppy-fat() {
   fatfill "$IMG" "$W/s"
 }
 
+# A 1.44 MB floppy image: FAT12 on the whole device.
+case_fat12-floppy() {
+  clean "$W/README.TXT" "a floppy"
+  eicar "$W/GAME.EXE"
+  rm -f "$IMG"
+  truncate -s 1440K "$IMG"
+  mkfs.vfat -F 12 -n MGFLOPPY -i 4d474154 "$IMG" >/dev/null
+  mcopy -Q -i "$IMG" "$W/README.TXT" "$W/GAME.EXE" ::/
+}
+
 case_exfat() {
   [ "$(id -u)" = 0 ] || skip "needs root (exfat-fuse on a loop device)"
   [ -e /dev/fuse ] || skip "needs /dev/fuse"
@@ -334,7 +344,7 @@ case_gap-pe() {
   fatfill "$W/p1" "$W/a"
   mkfat "$W/p2" 4 12 MGGAP2
   fatfill "$W/p2" "$W/b"
-  # Layout: [0] MBR, [1..4095] gap with EICAR, [4096..20479] p1,
+  # Layout: [0] MBR, [1..4095] gap with EICAR and clam.zip, [4096..20479] p1,
   # [20480..24575] gap with clam.exe, [24576..32767] p2, [32768..] tail gap with EICAR.
   mkdisk "$IMG" 20 <<'EOF'
 label: dos
@@ -344,6 +354,7 @@ EOF
   put "$IMG" 4096 "$W/p1"
   put "$IMG" 24576 "$W/p2"
   poke_eicar "$IMG" $((1000 * 512))
+  poke_file "$IMG" $((3000 * 512)) "$TESTFILES/clam.zip"
   poke_file "$IMG" $((21504 * 512)) "$CLAMEXE"
   poke_eicar "$IMG" $((36000 * 512 + 100))
 }
@@ -370,6 +381,28 @@ case_boot-vbr() {
 case_unknown-fs() {
   printf 'label: dos\nstart=2048, size=16384, type=83\n' | mkdisk "$IMG" 10
   poke_eicar "$IMG" $((2048 * 512 + 3 * 1048576 + 777))
+}
+
+# No partition table and no file system: 8 MiB of zeros with EICAR at 5 MiB + 123.
+case_unknown-device() {
+  blank "$IMG" 8
+  poke_eicar "$IMG" $((5 * 1048576 + 123))
+}
+
+# An MBR whose second entry runs far past the end of the 10 MiB device (libtsk's mmls
+# lists it without complaint); the first partition is a clean FAT16.
+case_bad-table() {
+  clean_tree "$W/s"
+  mkfat "$W/p1" 4 12 MGBADTBL
+  fatfill "$W/p1" "$W/s"
+  printf 'label: dos\nstart=2048, size=8192, type=6\n' | mkdisk "$IMG" 10
+  put "$IMG" 2048 "$W/p1"
+  python3 - "$IMG" <<'EOF'
+import struct, sys
+with open(sys.argv[1], 'r+b') as f:
+    f.seek(446 + 16)  # entry 2: type 0x83, start 16384, 100000 sectors (device: 20480)
+    f.write(bytes([0, 0xfe, 0xff, 0xff, 0x83, 0xfe, 0xff, 0xff]) + struct.pack('<II', 16384, 100000))
+EOF
 }
 
 case_unknown-fs-clean() {
