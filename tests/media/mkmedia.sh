@@ -15,7 +15,7 @@ CLAMEXE=$TESTFILES/clam.exe
 CASES=(fat32-mbr mbr-extended gpt superfloppy-fat fat12-floppy exfat ntfs-ads ext2 ext3 ext4
   iso9660 hfsplus fat-deleted ext4-deleted unalloc-pe gap-pe boot-mbr boot-vbr unknown-fs
   unknown-device unknown-fs-clean bad-table mixed-unreadable deep-tree long-names zero-and-large
-  sparse-beyond-volume archives encrypted-zip rar zip-bomb zip-bomb-flat zip-nested
+  sparse-beyond-volume archives encrypted-zip encrypted-pdf rar zip-bomb zip-bomb-flat zip-nested
   luks2 luks1 random-volume clean-fat clean-gpt-multi)
 
 die() {
@@ -506,6 +506,40 @@ case_encrypted-zip() {
   (cd "$W/z" && zip -q -P s3cret "$W/s/private.zip" letter.txt)
   clean "$W/s/readme.txt" "clean"
   mkfat "$W/p1" 16 16 MGZIPENC
+  fatfill "$W/p1" "$W/s"
+  printf 'label: dos\nstart=2048, size=32768, type=6\n' | mkdisk "$IMG" 20
+  put "$IMG" 2048 "$W/p1"
+}
+
+# Write a minimal one-page PDF with a line of text to $1.
+mkpdf() {
+  python3 - "$1" <<'EOF'
+import sys
+stream = b'BT /F1 18 Tf 20 40 Td (A clean letter) Tj ET'
+objs = [b'<< /Type /Catalog /Pages 2 0 R >>', b'<< /Type /Pages /Kids [3 0 R] /Count 1 >>',
+        b'<< /Type /Page /Parent 2 0 R /MediaBox [0 0 300 100] /Contents 4 0 R'
+        b' /Resources << /Font << /F1 5 0 R >> >> >>',
+        b'<< /Length %d >>\nstream\n' % len(stream) + stream + b'\nendstream',
+        b'<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>']
+out, offs = bytearray(b'%PDF-1.4\n'), []
+for i, o in enumerate(objs, 1):
+    offs.append(len(out))
+    out += b'%d 0 obj\n' % i + o + b'\nendobj\n'
+xref = len(out)
+out += b'xref\n0 %d\n0000000000 65535 f \n' % (len(objs) + 1)
+out += b''.join(b'%010d 00000 n \n' % o for o in offs)
+out += b'trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n' % (len(objs) + 1, xref)
+open(sys.argv[1], 'wb').write(out)
+EOF
+}
+
+# A PDF that needs a user password (qpdf, AES-256) next to the same PDF in clear.
+case_encrypted-pdf() {
+  command -v qpdf >/dev/null || skip "needs qpdf"
+  mkdir -p "$W/s"
+  mkpdf "$W/s/letter.pdf"
+  qpdf --encrypt s3cret owner-s3cret 256 -- "$W/s/letter.pdf" "$W/s/letter-locked.pdf"
+  mkfat "$W/p1" 16 16 MGPDFENC
   fatfill "$W/p1" "$W/s"
   printf 'label: dos\nstart=2048, size=32768, type=6\n' | mkdisk "$IMG" 20
   put "$IMG" 2048 "$W/p1"
