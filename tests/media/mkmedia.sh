@@ -672,7 +672,8 @@ case_clean-fat() {
   clean_tree "$W/s"
   mkdir -p "$W/s/Music/Album"
   clean "$W/s/Music/Album/tracklist.txt" "1. Intro"
-  cp "$TESTFILES/../doc/clamav-testfiles/copyright" "$W/s/COPYING.txt" 2>/dev/null || true
+  : >"$W/s/empty.txt" # 0-byte files must not turn a clean medium into an error
+  : >"$W/s/Music/EMPTY"
   mkfat "$W/p1" 34 32 MGCLEAN
   fatfill "$W/p1" "$W/s"
   printf 'label: dos\nstart=2048, size=69632, type=c\n' | mkdisk "$IMG" 36
@@ -685,12 +686,16 @@ case_clean-gpt-multi() {
   clean_tree "$W/b"
   clean "$W/c/report.txt" "NTFS clean file"
   clean "$W/c/data.txt" "more clean data"
+  : >"$W/a/empty.txt"
+  : >"$W/b/empty.txt"
+  : >"$W/c/empty.txt"
   mkfat "$W/p1" 34 32 MGGPTFAT
   fatfill "$W/p1" "$W/a"
   mkext "$W/p2" 8 ext4 "$W/b"
   mkntfs_img "$W/p3" 8 90112
   ntfsput "$W/p3" "$W/c/report.txt" /report.txt
   ntfsput "$W/p3" "$W/c/data.txt" /data.txt
+  ntfsput "$W/p3" "$W/c/empty.txt" /empty.txt
   mkdisk "$IMG" 56 <<'EOF'
 label: gpt
 start=2048, size=69632, type=EBD0A0A2-B9E5-4433-87C0-68B6B72699C7, name="fat32"
