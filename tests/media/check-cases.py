@@ -4,10 +4,11 @@ tools (mmls, fsstat, ifind, istat, icat, fls, blkls, tsk_recover) and clamscan: 
 detection must be found where the manifest says, and media whose detections are '-' must
 have no signature match anywhere (files, unallocated space, gaps, boot sectors, raw bytes).
 
-usage: check-cases.py [--build] [--extra] OUTDIR [CASE...]
+usage: check-cases.py [--build] [--extra] [--clean] OUTDIR [CASE...]
   --build  build the images (mkmedia.sh) and the signature database (sigdb.sh) into
            OUTDIR first; otherwise they must already be there (OUTDIR/CASE.img, OUTDIR/db).
   --extra  also list every match found on infected media (as notes).
+  --clean  delete each image once it is checked.
 Exit status: 0 all good, 1 a mismatch, 77 nothing could be checked (every case skipped).
 This is a check of the manifest and of the media, independent of mediagate's own code.
 """
@@ -339,9 +340,11 @@ def main():
     args = sys.argv[1:]
     global EXTRA
     build = False
-    while args and args[0] in ('--build', '--extra'):
+    clean = False
+    while args and args[0] in ('--build', '--extra', '--clean'):
         build = build or args[0] == '--build'
         EXTRA = EXTRA or args[0] == '--extra'
+        clean = clean or args[0] == '--clean'
         args = args[1:]
     if not args:
         print(__doc__, file=sys.stderr)
@@ -384,6 +387,8 @@ def main():
             for n in notes:
                 print('    note: ' + n)
             failed += bool(problems)
+            if clean:
+                os.unlink(img)
     if failed:
         return 1
     return 0 if checked else 77
