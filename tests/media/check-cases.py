@@ -242,6 +242,13 @@ def scan_everything(img, scanner, heuristics=False):
         if os.path.isdir(out):
             for where, name in scanner.names_of(out, heuristics):
                 hits.append(('file', where[len(out):], name))
+        if img.fs[start] == 'ntfs':  # tsk_recover writes default streams only
+            rc, out, _ = run(['fls', '-r', '-p', '-o', str(start), img.path], timeout=120)
+            for m in re.finditer(rb'^[-a-z]/[-a-z] (?:\* )?(\d+-128-\d+):\t([^\n]*:[^\n$]*)$', out, re.M):
+                if b':$' in m.group(2):
+                    continue
+                rc, data, _ = run(['icat', '-o', str(start), img.path, m.group(1).decode()], timeout=600)
+                hits += [('file', m.group(2).decode(errors='replace'), n) for n in scanner.bytes_names(data)]
         rc, data, _ = run(['blkls', '-o', str(start), img.path], timeout=600)
         hits += [('unallocated', start, n) for n in scanner.bytes_names(data)]
         hits += [('boot', start, n) for n in scanner.bytes_names(img.read(start, 1))]
