@@ -124,6 +124,28 @@ static void test_fake_capacity(void **state)
                 json_object_put(j);
                 free(env);
         }
+        /* A stick that loses what is written past 6 MiB (reads there return zeroes). */
+        wu_image(img, 16 * MiB, 0);
+        char *env = shim_env(img, "WIPE_SHIM_DROP=6291456");
+        int st2;
+        json_object *jd = cli_json(
+            &st2, env, "wipe --no-ledger --force-image --json --io-size 1048576 '%s'", img);
+        assert_int_equal(st2, 1);
+        assert_true(wu_bool(jd, "fake_capacity"));
+        assert_int_equal(wu_int(jd, "usable_capacity"), 6 * MiB);
+        assert_int_equal(wu_int(jd, "verified_capacity"), 6 * MiB);
+        assert_true(wu_has_range(jd, 6 * MiB, 10 * MiB, "verify"));
+        json_object_put(jd);
+        free(env);
+        /* A few bad blocks at the end are bad blocks, not a fake capacity. */
+        env = shim_env(img, "WIPE_SHIM_DROP=16760832");
+        jd = cli_json(&st2, env, "wipe --no-ledger --force-image --json '%s'", img);
+        assert_int_equal(st2, 1);
+        assert_false(wu_bool(jd, "fake_capacity"));
+        assert_int_equal(wu_int(jd, "mismatched_blocks"), 4);
+        json_object_put(jd);
+        free(env);
+
         /* The same image without the shim is fine: the detection is not a false alarm. */
         int st;
         json_object *j = cli_json(&st, NULL, "wipe --no-ledger --force-image --json '%s'", img);
