@@ -249,6 +249,18 @@ static void test_ledger_and_signal(void **state)
         assert_string_equal(wu_str(e, "fields.method"), "random");
         assert_string_equal(wu_str(e, "fields.wipe_id"), wu_str(j, "wipe_id"));
         assert_string_equal(wu_str(e, "fields.bytes_verified"), "8388608");
+        /* record_sha256 is the digest of the record as printed, less its trailing ledger member. */
+        char *rec_text = tu_read_file(rec, NULL);
+        char *cut = strstr(rec_text, ",\"ledger\":");
+        assert_non_null(cut);
+        strcpy(cut, "}");
+        char stripped[700];
+        snprintf(stripped, sizeof(stripped), "%s/stripped.json", dir);
+        assert_int_equal(tu_write_file(stripped, rec_text, strlen(rec_text)), 0);
+        free(rec_text);
+        char *sum = tu_sh_output(&st, "sha256sum < '%s' | cut -d' ' -f1 | tr -d '\\n'", stripped);
+        assert_string_equal(sum, wu_str(e, "fields.record_sha256"));
+        free(sum);
         json_object_put(w);
         /* The record file is the same certificate. */
         char *r = tu_read_file(rec, NULL);
