@@ -14,10 +14,10 @@ TESTFILES=${MG_CLAMAV_TESTFILES:-/usr/share/clamav-testfiles}
 CLAMEXE=$TESTFILES/clam.exe
 
 CASES=(fat32-mbr mbr-extended gpt superfloppy-fat fat12-floppy exfat ntfs-ads ntfs-tree ext2
-  ext3 ext4 iso9660 hfsplus fat-deleted ext4-deleted unalloc-pe gap-pe boot-mbr boot-vbr
-  unknown-fs unknown-device unknown-fs-clean bad-table mixed-unreadable deep-tree long-names
-  zero-and-large sparse-beyond-volume archives encrypted-zip encrypted-pdf rar zip-bomb
-  zip-bomb-flat zip-nested luks2 luks1 random-volume clean-fat clean-gpt-multi)
+  ext3 ext4 iso9660 hfsplus hfsplus-gpt fat-deleted ext4-deleted unalloc-pe gap-pe boot-mbr
+  boot-vbr unknown-fs unknown-device unknown-fs-clean bad-table mixed-unreadable deep-tree
+  long-names zero-and-large sparse-beyond-volume archives encrypted-zip encrypted-pdf rar
+  zip-bomb zip-bomb-flat zip-nested luks2 luks1 random-volume clean-fat clean-gpt-multi)
 
 die() {
   echo "mkmedia: $*" >&2
@@ -320,6 +320,39 @@ case_hfsplus() {
   # The EICAR file is hidden from the ISO9660 and Joliet trees: only HFS+ shows it.
   xorriso -as mkisofs -quiet -R -J -hfsplus -V MGHFS -hide "$W/s/mac/eicar.com" -hide-joliet "$W/s/mac/eicar.com" \
     -o "$IMG" "$W/s" >/dev/null 2>&1
+}
+
+# HFS+ alone, as on a Mac-formatted stick: the HFS+ volume of an xorriso hybrid, cut out
+# at its Apple_HFS partition (its block addresses are relative to that start and its files'
+# data follow it), in a GPT partition of type Apple HFS+.
+case_hfsplus-gpt() {
+  clean_tree "$W/s"
+  mkdir -p "$W/s/Library/Caches"
+  eicar "$W/s/Library/Caches/updater.app"
+  xorriso -as mkisofs -quiet -R -hfsplus -V MGHFS2 -o "$W/hyb.img" "$W/s" >/dev/null 2>&1
+  local start
+  start=$(python3 - "$W/hyb.img" <<'EOF'
+import struct, sys
+with open(sys.argv[1], 'rb') as f:
+    ddm = f.read(512)
+    bs = struct.unpack_from('>H', ddm, 2)[0] if ddm[:2] == b'ER' else 512
+    for i in range(1, 64):
+        f.seek(i * bs)
+        e = f.read(512)
+        if e[:2] != b'PM':
+            break
+        if e[48:80].rstrip(b'\0') == b'Apple_HFS':
+            print(struct.unpack_from('>I', e, 8)[0] * bs)
+            break
+EOF
+  )
+  [ -n "$start" ] || die "no Apple_HFS partition in the xorriso image"
+  dd if="$W/hyb.img" of="$W/p1" bs=512 skip=$((start / 512)) status=none
+  mkdisk "$IMG" 4 <<'EOF'
+label: gpt
+start=2048, size=4096, type=48465300-0000-11AA-AA11-00306543ECAC, name="Macintosh HD"
+EOF
+  put "$IMG" 2048 "$W/p1"
 }
 
 case_fat-deleted() {
