@@ -261,6 +261,28 @@ int wipe_cert_json(const struct mg_wipe *w, struct mg_buf *b, bool ledger)
         return b->err;
 }
 
+/* The outcome of a finished wipe. */
+int mg_wipe_get_result(const struct mg_wipe *w, struct mg_wipe_result *ret)
+{
+        if (!w || w->status == WIPE_NONE || !ret)
+                return -EINVAL;
+        uint64_t written, verified, mismatched;
+        wipe_totals(w, &written, &verified, &mismatched);
+        *ret = (struct mg_wipe_result){
+            .erased = w->status == WIPE_ERASED,
+            .failure = w->failure,
+            .reported_capacity = w->size,
+            .verified_capacity = wipe_verified_capacity(w),
+            .fake_capacity = w->fake_capacity,
+            .usable_capacity = w->fake_capacity ? w->usable_size : 0,
+            .bytes_written = written,
+            .bytes_verified = verified,
+            .errors = w->write_errors + w->read_errors + mismatched,
+            .seconds = w->seconds,
+        };
+        return 0;
+}
+
 /* The record as certificate JSON. */
 int mg_wipe_certificate_json(const struct mg_wipe *w, char **ret)
 {

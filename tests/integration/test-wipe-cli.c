@@ -152,6 +152,15 @@ static void test_fake_capacity(void **state)
         assert_int_equal(st, 0);
         assert_false(wu_bool(j, "fake_capacity"));
         json_object_put(j);
+        /* The human summary says it too. */
+        char *env2 = shim_env(img, "WIPE_SHIM_WRAP=8388608");
+        char *out = tu_sh_output(&st, "%s %s wipe --no-ledger --force-image -q '%s' 2>/dev/null",
+                                 env2, MG_CLI, img);
+        assert_int_equal(st, 1);
+        assert_non_null(strstr(out, ": FAILED\n"));
+        assert_non_null(strstr(out, "FAKE CAPACITY: about 8388608 bytes really usable"));
+        free(out);
+        free(env2);
         tu_rmtree(dir);
 }
 

@@ -349,6 +349,26 @@ static void test_certificate_fields(void **state)
         assert_non_null(strstr(wu_str(j, "notes"), "spare cells"));
         assert_non_null(strstr(wu_str(j, "disposition"), "cleared"));
         json_object_put(j);
+        /* The summary for front ends agrees with the certificate. */
+        struct mg_wipe *w = NULL;
+        struct mg_wipe_result res;
+        assert_int_equal(mg_wipe_new(img, &w), 0);
+        assert_int_equal(mg_wipe_get_result(w, &res), -EINVAL);
+        mg_wipe_set_flags(w, MG_WIPE_FORCE_IMAGE);
+        mg_wipe_set_method(w, MG_WIPE_ZERO);
+        bool erased = false;
+        assert_int_equal(mg_wipe_run(w, &erased), 0);
+        assert_int_equal(mg_wipe_get_result(w, &res), 0);
+        assert_true(res.erased && erased);
+        assert_string_equal(res.failure, "");
+        assert_int_equal(res.reported_capacity, size);
+        assert_int_equal(res.verified_capacity, 0);
+        assert_int_equal(res.bytes_written, size);
+        assert_int_equal(res.bytes_verified, size);
+        assert_int_equal(res.errors, 0);
+        assert_false(res.fake_capacity);
+        assert_true(res.seconds > 0);
+        mg_wipe_free(w);
 
         /* The PDF opens: pdftoppm renders it and pdftotext finds the fields. */
         struct stat st;
