@@ -462,6 +462,8 @@ int mg_wipe_certificate_pdf(const struct mg_wipe *w, const char *path)
         wipe_pdf_text(w->target, s4, 70);
         wipe_pdf_row(&pd, "Target", s4);
         wipe_pdf_row(&pd, "Media type", w->media_type);
+        wipe_pdf_row(&pd, "Property number", "______________________________ (by hand)");
+        wipe_pdf_row(&pd, "Source (owner)", "______________________________ (by hand)");
         wipe_pdf_rowf(&pd, "Reported capacity", "%" PRIu64 " bytes", w->size);
         wipe_pdf_rowf(&pd, "Verified capacity", "%" PRIu64 " bytes%s", wipe_verified_capacity(w),
                       w->fake_capacity ? " (FAKE CAPACITY)" : "");

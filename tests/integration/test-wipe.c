@@ -387,6 +387,7 @@ static void test_certificate_fields(void **state)
         assert_non_null(strstr(txt, "random+zero"));
         assert_non_null(strstr(txt, "Sanitized by"));
         assert_non_null(strstr(txt, "Verified by"));
+        assert_non_null(strstr(txt, "Property number"));
         assert_non_null(strstr(txt, "12582912"));
         free(txt);
         /* Not recorded in a ledger: the QR code carries the record's digest. */
