@@ -196,7 +196,10 @@ int wipe_cert_json(const struct mg_wipe *w, struct mg_buf *b, bool ledger)
 
         json_key(&j, "verification");
         json_obj_begin(&j);
-        json_kv_str(&j, "method", mg_wipe_verify_to_string(w->verify));
+        /* A medium too small to sample is verified in full. */
+        json_kv_str(&j, "method",
+                    mg_wipe_verify_to_string(w->n_passes ? w->passes[0].verify : w->verify));
+        json_kv_str(&j, "requested", mg_wipe_verify_to_string(w->verify));
         json_kv_str(&j, "result", wipe_verify_result(w));
         json_kv_str(&j, "read_back",
                     w->direct ? "O_DIRECT (not from the page cache)"

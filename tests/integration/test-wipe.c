@@ -174,6 +174,14 @@ static void test_flip_anywhere(void **state)
         uint64_t r = (uint64_t)getpid() * 2654435761u % size;
         print_message("random flip offset %llu\n", (unsigned long long)r);
         check_flip(img, size, MG_WIPE_RANDOM, MG_WIPE_VERIFY_FULL, 0, 1, r);
+        /* Too small to sample (under 32 MB): verified in full, and the record says so. */
+        wu_image(img, size, 0);
+        struct wu_opts so = {.verify = MG_WIPE_VERIFY_SAMPLE};
+        json_object *j = wu_wipe(img, &so, NULL);
+        assert_string_equal(wu_str(j, "verification.requested"), "sample");
+        assert_string_equal(wu_str(j, "verification.method"), "full");
+        assert_int_equal(wu_int(j, "bytes_verified"), size);
+        json_object_put(j);
         /* Sampling always reads the first and last locations. */
         const uint64_t big = 40 * MiB;
         check_flip(img, big, MG_WIPE_RANDOM, MG_WIPE_VERIFY_SAMPLE, 0, 1, 0);
