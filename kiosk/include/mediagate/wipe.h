@@ -52,8 +52,9 @@ struct mg_wipe_progress {
         double eta;  /* seconds left in this phase, < 0 when unknown */
 };
 
-/* Progress callback: called at the start of each phase and after every I/O request. Return
- * nonzero to cancel the wipe (the record then says FAILED, cancelled). */
+/* Progress callback: called, in the thread that runs mg_wipe_run(), at the start of each phase and
+ * after every I/O request. Return nonzero to cancel the wipe (the record then says FAILED,
+ * cancelled). */
 typedef int (*mg_wipe_progress_fn)(void *userdata, const struct mg_wipe_progress *p);
 
 /* Create a wipe of @target (a block device or, with MG_WIPE_FORCE_IMAGE, an image file).
