@@ -91,7 +91,7 @@ struct mg_wipe {
         int fd;
         int fd_buffered; /* for requests O_DIRECT refuses */
         bool direct;
-        bool is_block, is_loop, is_image, is_usb, removable;
+        bool is_block, is_loop, is_usb, removable;
         uint64_t size;
         unsigned lbs, pbs;
         char vendor[WIPE_STR], model[WIPE_STR], serial[WIPE_STR], media_type[64];
@@ -103,7 +103,6 @@ struct mg_wipe {
         int luks_err;
 
         struct wipe_stream stream;
-        bool stream_ready;
 
         /* record */
         enum wipe_status status;
@@ -116,7 +115,6 @@ struct mg_wipe {
         bool fake_capacity;
         uint64_t usable_size;        /* estimated real size when fake */
         uint64_t min_alias_distance; /* bytes */
-        uint64_t first_bad_off;      /* UINT64_MAX: none */
         pthread_mutex_t lock;        /* ranges and error counters */
         struct wipe_range ranges[WIPE_MAX_RANGES];
         size_t n_ranges;

@@ -17,7 +17,6 @@ enum { SLOT_FREE = 0, SLOT_READY };
  * thread (writing or reading), so generation overlaps I/O. */
 struct wipe_pipe {
         struct mg_wipe *w;
-        bool writing;
         pthread_mutex_t mu;
         pthread_cond_t cv;
         uint8_t *buf[PIPE_SLOTS];
@@ -52,8 +51,6 @@ double wipe_now(void)
 void wipe_add_range(struct mg_wipe *w, uint64_t off, uint64_t len, char op, int err)
 {
         pthread_mutex_lock(&w->lock);
-        if (off < w->first_bad_off)
-                w->first_bad_off = off;
         struct wipe_range *last = w->n_ranges ? &w->ranges[w->n_ranges - 1] : NULL;
         if (last && last->op == op && last->err == err && last->off + last->len == off) {
                 last->len += len;
@@ -255,9 +252,9 @@ static void *wipe_pipe_reader(void *arg)
 }
 
 /* Allocate the pipe's buffers. */
-static int wipe_pipe_init(struct wipe_pipe *pp, struct mg_wipe *w, bool writing)
+static int wipe_pipe_init(struct wipe_pipe *pp, struct mg_wipe *w)
 {
-        *pp = (struct wipe_pipe){.w = w, .writing = writing};
+        *pp = (struct wipe_pipe){.w = w};
         for (int s = 0; s < PIPE_SLOTS; s++) {
                 /* 2 MiB aligned, huge pages where the kernel has them: pinning the buffer for
                  * each O_DIRECT request is then much cheaper. */
@@ -570,7 +567,7 @@ int wipe_io_write_pass(struct mg_wipe *w, struct wipe_pass *p, unsigned pass_no)
                 return -ECANCELED;
 
         struct wipe_pipe pp;
-        int r = wipe_pipe_init(&pp, w, true);
+        int r = wipe_pipe_init(&pp, w);
         if (r < 0) {
                 wipe_pipe_done(&pp);
                 return r;
@@ -668,7 +665,7 @@ int wipe_io_verify_pass(struct mg_wipe *w, struct wipe_pass *p, unsigned pass_no
         if (!exp || !cmp)
                 return -ENOMEM;
         struct wipe_pipe pp;
-        int r = wipe_pipe_init(&pp, w, false);
+        int r = wipe_pipe_init(&pp, w);
         if (r < 0) {
                 wipe_pipe_done(&pp);
                 return r;

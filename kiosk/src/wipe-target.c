@@ -282,7 +282,6 @@ int wipe_target_open(struct mg_wipe *w)
                         wipe_log(w, MG_LOG_ERR, "image file is attached to a loop device");
                         return -EBUSY;
                 }
-                w->is_image = true;
                 snprintf(w->media_type, sizeof(w->media_type), "image file");
                 snprintf(w->vendor, sizeof(w->vendor), "-");
                 snprintf(w->model, sizeof(w->model), "image file");

@@ -66,7 +66,6 @@ int mg_wipe_new(const char *target, struct mg_wipe **ret)
         }
         w->fd = w->fd_buffered = -1;
         w->io_size = WIPE_IO_DEFAULT;
-        w->first_bad_off = UINT64_MAX;
         pthread_mutex_init(&w->lock, NULL);
         *ret = w;
         return 0;
@@ -285,7 +284,6 @@ int mg_wipe_run(struct mg_wipe *w, bool *ret_erased)
                 wipe_target_close(w);
                 return r;
         }
-        w->stream_ready = true;
         w->start = time(NULL);
         double t0 = wipe_now();
 
