@@ -51,6 +51,9 @@ struct wipe_region {
         uint64_t len;
 };
 
+/* Where subsection @i of @nsub starts on a medium of @size bytes (block-aligned; @size for
+ * i = nsub). */
+uint64_t wipe_subsect_bound(uint64_t size, uint64_t nsub, uint64_t i);
 /* Build the NIST 800-88 sample plan for a device of @size bytes: sorted, merged, block-aligned
  * regions. *ret_n_sub is the number of subsections (0: device too small, use a full verify). */
 int wipe_sample_plan(uint64_t size, struct wipe_region **ret, size_t *ret_n, unsigned *ret_n_sub);

@@ -120,6 +120,17 @@ static int wipe_uniform(uint64_t n, uint64_t *ret)
         return -EIO;
 }
 
+/* Where subsection @i of @nsub starts on a medium of @size bytes (block-aligned; @size for i =
+ * nsub). */
+uint64_t wipe_subsect_bound(uint64_t size, uint64_t nsub, uint64_t i)
+{
+        if (i >= nsub)
+                return size;
+        /* i * (size / nsub) + i * (size % nsub) / nsub, without overflow */
+        uint64_t b = i * (size / nsub) + i * (size % nsub) / nsub;
+        return b / WIPE_BLOCK * WIPE_BLOCK;
+}
+
 /* Build the NIST 800-88 sample plan: in each of >= 1000 subsections two non-overlapping
  * pseudorandom samples of >= 5% of it, plus the first and last locations. */
 int wipe_sample_plan(uint64_t size, struct wipe_region **ret, size_t *ret_n, unsigned *ret_n_sub)
@@ -135,23 +146,27 @@ int wipe_sample_plan(uint64_t size, struct wipe_region **ret, size_t *ret_n, uns
         }
         uint64_t slen = (sub * 5 + 99) / 100;
         slen = (slen + WIPE_BLOCK - 1) / WIPE_BLOCK * WIPE_BLOCK;
-        uint64_t half = sub / 2 / WIPE_BLOCK * WIPE_BLOCK;
         size_t n = (size_t)nsub * 2 + 2;
         _cleanup_free_ struct wipe_region *rg = calloc(n, sizeof(*rg));
         if (!rg)
                 return -ENOMEM;
         size_t k = 0;
+        /* Subsection i is [bound(i), bound(i + 1)): together they cover the whole medium. */
         for (uint64_t i = 0; i < nsub; i++) {
-                uint64_t base = i * sub;
+                uint64_t base = wipe_subsect_bound(size, nsub, i);
+                uint64_t end = wipe_subsect_bound(size, nsub, i + 1);
+                uint64_t sl = ((end - base) * 5 + 99) / 100;
+                sl = (sl + WIPE_BLOCK - 1) / WIPE_BLOCK * WIPE_BLOCK;
+                uint64_t mid = base + (end - base) / 2 / WIPE_BLOCK * WIPE_BLOCK;
                 for (int h = 0; h < 2; h++) {
-                        uint64_t lo = base + (uint64_t)h * half;
-                        uint64_t hi = h ? base + sub : base + half; /* exclusive */
-                        uint64_t slots = (hi - lo - slen) / WIPE_BLOCK + 1;
+                        uint64_t lo = h ? mid : base;
+                        uint64_t hi = h ? end : mid; /* exclusive */
+                        uint64_t slots = (hi - lo - sl) / WIPE_BLOCK + 1;
                         uint64_t pick;
                         int r = wipe_uniform(slots, &pick);
                         if (r < 0)
                                 return r;
-                        rg[k++] = (struct wipe_region){lo + pick * WIPE_BLOCK, slen};
+                        rg[k++] = (struct wipe_region){lo + pick * WIPE_BLOCK, sl};
                 }
         }
         /* First and last locations (the last may be a partial block). */

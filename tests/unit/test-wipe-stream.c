@@ -91,9 +91,14 @@ static void check_plan(uint64_t size)
         assert_int_equal(wipe_sample_plan(size, &rg, &n, &nsub), 0);
         assert_true(nsub >= 1000);
         assert_non_null(rg);
-        uint64_t sub = size / nsub / WIPE_BLOCK * WIPE_BLOCK;
         uint64_t total = 0;
         uint64_t *cover = calloc(nsub, sizeof(*cover));
+        /* The subsections tile the medium. */
+        assert_int_equal(wipe_subsect_bound(size, nsub, 0), 0);
+        assert_int_equal(wipe_subsect_bound(size, nsub, nsub), size);
+        for (unsigned s = 0; s < nsub; s++)
+                assert_true(wipe_subsect_bound(size, nsub, s) <
+                            wipe_subsect_bound(size, nsub, s + 1));
         for (size_t i = 0; i < n; i++) {
                 assert_int_equal(rg[i].off % WIPE_BLOCK, 0);
                 assert_true(rg[i].len > 0);
@@ -101,16 +106,22 @@ static void check_plan(uint64_t size)
                 if (i)
                         assert_true(rg[i].off > rg[i - 1].off + rg[i - 1].len);
                 total += rg[i].len;
-                for (uint64_t s = rg[i].off / sub; s < nsub && s * sub < rg[i].off + rg[i].len;
-                     s++) {
-                        uint64_t lo = MG_MAX(rg[i].off, s * sub);
-                        uint64_t hi = MG_MIN(rg[i].off + rg[i].len, (s + 1) * sub);
+                for (unsigned s = 0; s < nsub; s++) {
+                        uint64_t lo = MG_MAX(rg[i].off, wipe_subsect_bound(size, nsub, s));
+                        uint64_t hi =
+                            MG_MIN(rg[i].off + rg[i].len, wipe_subsect_bound(size, nsub, s + 1));
                         if (hi > lo)
                                 cover[s] += hi - lo;
                 }
         }
-        for (unsigned s = 0; s < nsub; s++)
-                assert_true(cover[s] * 10 >= sub);
+        /* Each subsection has >= 10% of it read (two samples of >= 5%). */
+        for (unsigned s = 0; s < nsub; s++) {
+                uint64_t len =
+                    wipe_subsect_bound(size, nsub, s + 1) - wipe_subsect_bound(size, nsub, s);
+                if (cover[s] * 10 < len)
+                        fail_msg("subsection %u: %llu of %llu bytes read", s,
+                                 (unsigned long long)cover[s], (unsigned long long)len);
+        }
         assert_true(total * 10 >= size);
         assert_true(total < size / 2);
         assert_int_equal(rg[0].off, 0);
