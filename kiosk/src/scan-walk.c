@@ -529,7 +529,8 @@ static int walk_fs(struct mg_scan *s, TSK_FS_INFO *fs, int volume, uint64_t off,
 }
 
 /* Scan one volume: its boot area, then its file system or, failing that, its raw bytes. */
-static int walk_volume(struct mg_scan *s, uint64_t off, uint64_t len, const char *scheme)
+static int walk_volume(struct mg_scan *s, uint64_t off, uint64_t len, const char *scheme,
+                       uint64_t hybrid_end)
 {
         int vi;
         int r = scan_add_volume(s, off, len, scheme, &vi);
@@ -563,6 +564,10 @@ static int walk_volume(struct mg_scan *s, uint64_t off, uint64_t len, const char
                           "volume %d: high-entropy data: probably an encrypted volume (e.g. "
                           "VeraCrypt)",
                           vi);
+        } else if (off + len <= hybrid_end) {
+                /* a slice of a hybrid ISO 9660 image, whose files were walked on the whole
+                 * device: its bytes are still scanned raw below */
+                scan_set_volume(s, vi, NULL, MG_VOLUME_OK, "part of the hybrid ISO 9660 image");
         } else {
                 scan_set_volume(s, vi, NULL, MG_VOLUME_UNREADABLE, why);
                 scan_flag(s, MG_VERDICT_UNREADABLE,
@@ -657,9 +662,29 @@ int scan_walk_medium(struct mg_scan *s)
                         scan_flag(s, MG_VERDICT_UNREADABLE, "partition table: %s", e ? e : "?");
                 }
                 tsk_error_reset();
-                return walk_volume(s, 0, s->size, "none");
+                return walk_volume(s, 0, s->size, "none", 0);
         }
         const char *scheme = walk_scheme(vs->vstype);
+        /* a hybrid image (installer sticks): ISO 9660 on the whole device beside the table */
+        uint64_t hybrid_end = 0;
+        int r = 0;
+        TSK_FS_INFO *iso = tsk_fs_open_img(s->img, 0, TSK_FS_TYPE_ISO9660_DETECT);
+        if (iso) {
+                uint64_t isolen = MG_MIN((uint64_t)iso->block_count * iso->block_size, s->size);
+                int vi;
+                r = scan_add_volume(s, 0, isolen, "none", &vi);
+                if (r == 0) {
+                        scan_set_volume(s, vi, tsk_fs_type_toname(iso->ftype), MG_VOLUME_OK, NULL);
+                        r = walk_fs(s, iso, vi, 0, isolen);
+                        hybrid_end = isolen;
+                }
+                tsk_fs_close(iso);
+                if (r < 0) {
+                        tsk_vs_close(vs);
+                        return r;
+                }
+        }
+        tsk_error_reset();
         uint64_t bs = vs->block_size;
         size_t n = MG_MIN((size_t)vs->part_count, (size_t)SCAN_MAX_PARTS * 4);
         _cleanup_free_ struct walk_part *parts = calloc(n + 1, sizeof(*parts));
@@ -668,7 +693,6 @@ int scan_walk_medium(struct mg_scan *s)
                 return -ENOMEM;
         }
         size_t np = 0;
-        int r = 0;
         for (size_t i = 0; i < n && r == 0; i++) {
                 const TSK_VS_PART_INFO *p = tsk_vs_part_get(vs, (TSK_PNUM_T)i);
                 if (!p)
@@ -686,7 +710,7 @@ int scan_walk_medium(struct mg_scan *s)
                                                                 : 1;
                 parts[np++] = (struct walk_part){start, start + len, prio};
                 if (prio == 3)
-                        r = walk_volume(s, start, len, scheme);
+                        r = walk_volume(s, start, len, scheme, hybrid_end);
         }
         tsk_vs_close(vs);
         tsk_error_reset();
