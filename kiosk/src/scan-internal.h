@@ -13,15 +13,17 @@ struct cl_engine;
 
 #define SCAN_DEFAULT_MAX_FILE_SIZE ((uint64_t)100 << 20)
 #define SCAN_DEFAULT_MEMORY_LIMIT  ((uint64_t)256 << 20)
-#define SCAN_RAW_CHUNK             ((size_t)8 << 20)  /* raw regions are scanned in chunks */
-#define SCAN_RAW_OVERLAP           ((size_t)64 << 10) /* so a pattern across a seam is found */
-#define SCAN_FILE_CHUNK            ((size_t)32 << 20) /* oversize files: chunk size */
-#define SCAN_FILE_OVERLAP          ((size_t)1 << 20)
-#define SCAN_BATCH_BYTES           ((size_t)4 << 20) /* small files are batched per job */
-#define SCAN_BATCH_ITEMS           256
-#define SCAN_BOOT_AREA             ((uint64_t)64 << 10) /* first bytes of a volume: boot records */
-#define SCAN_MAX_PATH              ((size_t)32 << 10)
-#define SCAN_MAX_PARTS             256
+/* raw regions are scanned in chunks larger than libclamav's MaxScriptNormalize (20 MB): it
+ * script-normalizes smaller binary maps, doubling the cost per byte */
+#define SCAN_RAW_CHUNK    ((size_t)24 << 20)
+#define SCAN_RAW_OVERLAP  ((size_t)64 << 10) /* so a pattern across a seam is found */
+#define SCAN_FILE_CHUNK   ((size_t)32 << 20) /* oversize files: chunk size */
+#define SCAN_FILE_OVERLAP ((size_t)1 << 20)
+#define SCAN_BATCH_BYTES  ((size_t)4 << 20) /* small files are batched per job */
+#define SCAN_BATCH_ITEMS  256
+#define SCAN_BOOT_AREA    ((uint64_t)64 << 10) /* first bytes of a volume: boot records */
+#define SCAN_MAX_PATH     ((size_t)32 << 10)
+#define SCAN_MAX_PARTS    256
 
 struct mg_scan_engine {
         atomic_int refs;
@@ -63,6 +65,7 @@ struct scan_pool {
         pthread_cond_t cond_work, cond_space;
         struct scan_job *head, *tail;
         uint64_t mem_used, mem_limit;
+        unsigned jobs; /* jobs charged and not yet released */
         bool closing;
         int error; /* first error of a worker */
         pthread_t *threads;
@@ -141,6 +144,8 @@ unsigned char *scan_job_add(struct scan_job *j, const struct scan_item *tmpl, si
 /* Hand a job to the workers (or scan it inline with one thread). Takes ownership. */
 int scan_job_submit(struct mg_scan *s, struct scan_job *j);
 void scan_job_free(struct scan_job *j);
+/* Release a job that needs no scanning, with its memory. */
+void scan_job_drop(struct mg_scan *s, struct scan_job *j);
 /* Queue a file's bytes through the small-file batch; @read fills the buffer. */
 int scan_batch_add(struct mg_scan *s, const struct scan_item *tmpl, size_t len,
                    int (*read)(void *ud, unsigned char *buf, size_t len), void *ud);

@@ -23,6 +23,7 @@ static void pool_release(struct scan_pool *p, uint64_t mem)
 {
         pthread_mutex_lock(&p->lock);
         p->mem_used -= mem;
+        p->jobs--;
         pthread_cond_broadcast(&p->cond_space);
         pthread_mutex_unlock(&p->lock);
 }
@@ -119,10 +120,19 @@ int scan_pool_finish(struct mg_scan *s)
                 struct scan_job *j = p->head;
                 p->head = j->next;
                 p->mem_used -= j->mem;
+                p->jobs--;
                 scan_job_free(j);
         }
         p->tail = NULL;
         return p->error;
+}
+
+/* Discard a job that needs no scanning. */
+void scan_job_drop(struct mg_scan *s, struct scan_job *j)
+{
+        uint64_t mem = j->mem;
+        scan_job_free(j);
+        pool_release(&s->pool, mem);
 }
 
 /* Wait until @bytes fit in the memory budget, then charge them. */
@@ -131,12 +141,15 @@ static int pool_acquire(struct mg_scan *s, uint64_t bytes)
         struct scan_pool *p = &s->pool;
         pthread_mutex_lock(&p->lock);
         /* a job larger than the whole budget waits until nothing else is in flight */
-        while (p->mem_used > 0 && p->mem_used + bytes > p->mem_limit && !p->error &&
-               !atomic_load(&s->cancelled))
+        unsigned max_jobs = 2 * MG_MAX(p->n_threads, 1u) + 2;
+        while (p->mem_used > 0 && (p->mem_used + bytes > p->mem_limit || p->jobs >= max_jobs) &&
+               !p->error && !atomic_load(&s->cancelled))
                 pthread_cond_wait(&p->cond_space, &p->lock);
         int r = p->error ? p->error : atomic_load(&s->cancelled) ? -ECANCELED : 0;
-        if (r == 0)
+        if (r == 0) {
                 p->mem_used += bytes;
+                p->jobs++;
+        }
         pthread_mutex_unlock(&p->lock);
         return r;
 }

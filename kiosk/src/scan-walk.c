@@ -84,6 +84,22 @@ struct walk_fs {
         int error;
 };
 
+/* True if all @n bytes are 0x00, or all are 0xFF. */
+static bool walk_is_blank(const unsigned char *p, size_t n)
+{
+        static const unsigned char zero[4096];
+        static unsigned char ones[4096];
+        if (!ones[0])
+                memset(ones, 0xff, sizeof(ones));
+        if (n == 0 || (p[0] != 0 && p[0] != 0xff))
+                return false;
+        const unsigned char *ref = p[0] ? ones : zero;
+        for (size_t i = 0; i < n; i += sizeof(zero))
+                if (memcmp(p + i, ref, MG_MIN(sizeof(zero), n - i)) != 0)
+                        return false;
+        return true;
+}
+
 /* Scan a range of raw medium bytes in overlapping chunks. */
 static int walk_raw(struct mg_scan *s, enum mg_region region, int volume, uint64_t off,
                     uint64_t len)
@@ -105,7 +121,7 @@ static int walk_raw(struct mg_scan *s, enum mg_region region, int volume, uint64
                 unsigned char *buf = scan_job_add(j, &tmpl, n);
                 ssize_t k = buf ? tsk_img_read(s->img, (TSK_OFF_T)(off + pos), (char *)buf, n) : -1;
                 if (!buf || k != (ssize_t)n) {
-                        scan_job_free(j);
+                        scan_job_drop(s, j);
                         if (!buf)
                                 return -ENOMEM;
                         scan_flag(s, MG_VERDICT_UNREADABLE,
@@ -115,7 +131,14 @@ static int walk_raw(struct mg_scan *s, enum mg_region region, int volume, uint64
                         return 0;
                 }
                 atomic_fetch_add(&s->bytes_read, (uint64_t)n);
-                r = scan_job_submit(s, j);
+                if (walk_is_blank(buf, n)) {
+                        /* never written (0x00) or erased flash (0xFF): nothing can match here that
+                         * the overlap with its neighbours does not already cover */
+                        scan_job_drop(s, j);
+                        r = 0;
+                } else {
+                        r = scan_job_submit(s, j);
+                }
                 if (r < 0)
                         return r;
                 scan_progress(s, off + pos + n, NULL, false);
@@ -207,13 +230,13 @@ static int walk_stream(struct walk_fs *w, const TSK_FS_ATTR *a, const char *path
                         return r;
                 unsigned char *buf = scan_job_add(j, &tmpl, n);
                 if (!buf) {
-                        scan_job_free(j);
+                        scan_job_drop(s, j);
                         return -ENOMEM;
                 }
                 rd.off = off;
                 r = walk_attr_fill(&rd, buf, n);
                 if (r != 0) {
-                        scan_job_free(j);
+                        scan_job_drop(s, j);
                         return r < 0 ? r : 0;
                 }
                 r = scan_job_submit(s, j);

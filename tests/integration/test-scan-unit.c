@@ -36,11 +36,11 @@ static void test_raw_signature(void **state)
         char *dir = tu_mkdtemp("unit");
         char *img = NULL;
         assert_true(asprintf(&img, "%s/r.img", dir) > 0);
-        assert_int_equal(tu_sh("truncate -s 24M '%s'", img), 0);
+        assert_int_equal(tu_sh("truncate -s 56M '%s'", img), 0);
         int fd = open(img, O_RDWR);
         assert_true(fd >= 0);
-        /* straddle the first 8 MiB chunk boundary */
-        assert_int_equal(pwrite(fd, eicar, strlen(eicar), (8 << 20) - 30), (ssize_t)strlen(eicar));
+        /* straddle the first 24 MiB chunk boundary */
+        assert_int_equal(pwrite(fd, eicar, strlen(eicar), (24 << 20) - 30), (ssize_t)strlen(eicar));
         close(fd);
         struct mg_scan_engine *e = scan_test_engine();
         struct scan_result r;
