@@ -1,6 +1,7 @@
 /* The scanning pipeline: the reader fills jobs (small files batched together), scanning threads
  * drain them with the shared engine, and the bytes in flight stay under the memory limit. */
 #include <string.h>
+#include <sys/mman.h>
 
 #include "scan-internal.h"
 
@@ -14,7 +15,8 @@ void scan_job_free(struct scan_job *j)
                 free(j->items[i].stream);
         }
         free(j->items);
-        free(j->buf);
+        if (j->buf)
+                munmap(j->buf, j->buf_cap);
         free(j);
 }
 
@@ -154,15 +156,21 @@ static int pool_acquire(struct mg_scan *s, uint64_t bytes)
         return r;
 }
 
-/* Create a job with a buffer of @bytes, charged against the memory limit. */
-int scan_job_new(struct mg_scan *s, size_t bytes, struct scan_job **ret)
+/* Charge and map a job's buffer. */
+static int pool_job_new(struct mg_scan *s, size_t bytes, struct scan_job **ret)
 {
         int r = pool_acquire(s, bytes);
         if (r < 0)
                 return r;
+        /* job buffers are mapped, not malloc'd: freed at once, they never fragment the heap or
+         * the scanning threads' arenas */
         struct scan_job *j = calloc(1, sizeof(*j));
-        if (j && bytes)
-                j->buf = malloc(bytes);
+        if (j && bytes) {
+                j->buf =
+                    mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+                if (j->buf == MAP_FAILED)
+                        j->buf = NULL;
+        }
         if (!j || (bytes && !j->buf)) {
                 free(j);
                 pool_release(&s->pool, bytes);
@@ -172,6 +180,16 @@ int scan_job_new(struct mg_scan *s, size_t bytes, struct scan_job **ret)
         j->mem = bytes;
         *ret = j;
         return 0;
+}
+
+/* Create a job with a buffer of @bytes, charged against the memory limit. The small-file batch
+ * is sent first: the reader must never wait for memory while holding some. */
+int scan_job_new(struct mg_scan *s, size_t bytes, struct scan_job **ret)
+{
+        int r = scan_batch_flush(s);
+        if (r < 0)
+                return r;
+        return pool_job_new(s, bytes, ret);
 }
 
 /* Append an item to a job and reserve its bytes; NULL if it does not fit or on ENOMEM. */
@@ -267,7 +285,7 @@ int scan_batch_add(struct mg_scan *s, const struct scan_item *tmpl, size_t len,
                                 return r;
                 }
                 if (!s->batch) {
-                        r = scan_job_new(s, SCAN_BATCH_BYTES, &s->batch);
+                        r = pool_job_new(s, SCAN_BATCH_BYTES, &s->batch);
                         if (r < 0)
                                 return r;
                 }

@@ -1,6 +1,7 @@
 /* Robustness: corrupted variants of real media (random bytes over partition tables, boot
  * sectors and file-system metadata) must end in a verdict or a clean error within a time bound,
  * never a crash or a hang (run under ASan+UBSan in CI). Usage: test-scan-corrupt CASE [N] */
+#include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>

@@ -2,6 +2,7 @@
  * gives the verdict and detections tests/media/cases.tsv expects, with one thread and with
  * several (the parallel pipeline must give identical results), and a well-formed JSON report.
  * Usage: test-scan-media CASE */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

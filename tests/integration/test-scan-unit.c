@@ -1,4 +1,5 @@
 /* Scan behaviour that needs no real file system: verdict rules, raw regions, errors. */
+#include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>

@@ -31,3 +31,7 @@ foreach(case fat32-mbr mbr-extended gpt exfat ntfs-ads ext4 iso9660 hfsplus)
   set_tests_properties(scan-corrupt-${case} PROPERTIES ENVIRONMENT "${MG_TEST_ENV}"
     TIMEOUT 900 LABELS "scan;corrupt")
 endforeach()
+
+mg_add_test(test-scan-memory SOURCES ${CMAKE_CURRENT_LIST_DIR}/../integration/test-scan-memory.c
+  LIBS mgscantest LABELS scan TIMEOUT 600)
+add_dependencies(test-scan-memory sigdb)
