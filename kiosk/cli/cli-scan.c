@@ -50,7 +50,7 @@ static void scan_usage(FILE *f)
             "  --bomb-max-expanded MIB    archive bomb: bytes unpacked per file (default 1024)\n"
             "  --bomb-max-ratio N         archive bomb: unpacked/packed ratio (default 200)\n"
             "  --bomb-max-members N       archive bomb: members per file (default 20000)\n"
-            "  --bomb-max-depth N         archive bomb: nesting depth (default 12)\n"
+            "  --bomb-max-depth N         archive bomb: nesting depth (default 16)\n"
             "  --no-progress              no progress bar (it is shown only when stderr is a\n"
             "                             terminal)\n"
             "  -v, --verbose              more messages on stderr\n"

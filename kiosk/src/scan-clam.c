@@ -114,6 +114,10 @@ int scan_clam_engine_load(struct mg_scan_engine *e, const struct mg_scan_engine_
         cl_engine_set_num(e->cl, CL_ENGINE_MAX_RECURSION, o->max_recursion ? o->max_recursion : 17);
         cl_engine_set_num(e->cl, CL_ENGINE_MAX_SCANTIME,
                           (long long)(o->max_scan_time_s ? o->max_scan_time_s : 120) * 1000);
+        /* no clean cache: a verdict must never be carried over from another medium (an archive
+         * bomb cut short by the accounting below would be cached as clean, and the same
+         * bytes on the next stick would then skip the accounting entirely) */
+        cl_engine_set_num(e->cl, CL_ENGINE_DISABLE_CACHE, 1);
         if (cl_engine_set_str(e->cl, CL_ENGINE_TMPDIR, e->tmpdir) != CL_SUCCESS)
                 return -EIO;
 

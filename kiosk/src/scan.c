@@ -311,7 +311,7 @@ int mg_scan_new(struct mg_scan_engine *e, const char *target, const struct mg_sc
         if (!o->bomb_max_members)
                 o->bomb_max_members = 20000;
         if (!o->bomb_max_depth)
-                o->bomb_max_depth = 12;
+                o->bomb_max_depth = 16; /* libclamav's own recursion limit is 17 */
         if (!o->max_dir_depth)
                 o->max_dir_depth = 4096;
         s->target = strdup(target);

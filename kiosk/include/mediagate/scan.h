@@ -121,7 +121,7 @@ struct mg_scan_options {
         uint64_t bomb_max_expanded; /* total bytes unpacked (default 1 GiB) */
         uint32_t bomb_max_ratio;    /* unpacked / packed (default 200) */
         uint32_t bomb_max_members;  /* archive members (default 20000) */
-        uint32_t bomb_max_depth;    /* nesting depth (default 12) */
+        uint32_t bomb_max_depth;    /* nesting depth (default 16) */
         uint32_t max_dir_depth;     /* directory levels walked (default 4096) */
         mg_scan_progress_fn progress;
         mg_scan_detection_fn detection;
