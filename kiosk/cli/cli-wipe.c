@@ -47,7 +47,8 @@ static void cli_wipe_usage(FILE *f)
             "                   when it exists)\n"
             "  --no-ledger      do not record in any ledger\n"
             "  --operator NAME  who runs the wipe (recorded)\n"
-            "  --io-size BYTES  bytes per I/O request, multiple of 65536 (default 4194304)\n"
+            "  --io-size BYTES  bytes per I/O request, multiple of 65536 up to 8388608\n"
+            "                   (default 4194304)\n"
             "  --progress       show progress on stderr even when it is not a terminal\n"
             "  -q, --quiet      no progress\n"
             "  -v, --verbose    more log messages\n"
@@ -199,8 +200,8 @@ int cli_wipe(int argc, char **argv)
                         operator_name = optarg;
                         break;
                 case OPT_IO:
-                        if (!cli_parse_u64(optarg, 65536, 16u << 20, &io) || io % 65536) {
-                                cli_error("--io-size: a multiple of 65536 up to 16777216");
+                        if (!cli_parse_u64(optarg, 65536, 8u << 20, &io) || io % 65536) {
+                                cli_error("--io-size: a multiple of 65536 up to 8388608");
                                 return CLI_EXIT_USAGE;
                         }
                         break;

@@ -13,6 +13,7 @@
 #define WIPE_BLOCK          4096u       /* tagging unit: every block carries its number */
 #define WIPE_HDR            16u         /* block header: u64 LE block number, u64 LE wipe id */
 #define WIPE_IO_DEFAULT     (4u << 20)  /* bytes per I/O request */
+#define WIPE_IO_MAX         (8u << 20)  /* two buffers of this stay well within 32 MiB */
 #define WIPE_MAX_RANGES     256         /* bad ranges kept in the record (the count goes on) */
 #define WIPE_MAX_ERRORS     4096        /* I/O errors before a pass gives up */
 #define WIPE_RETRIES        3           /* attempts per request before it is split */

@@ -9,7 +9,7 @@
 #include "wipe-internal.h"
 
 #define PIPE_SLOTS 2
-#define PIPE_MASKW 4 /* 64-bit words of the failed-piece mask: 16 MiB / 64 KiB pieces */
+#define PIPE_MASKW (WIPE_IO_MAX / WIPE_SPLIT / 64) /* words of the failed-piece mask */
 
 enum { SLOT_FREE = 0, SLOT_READY };
 
@@ -312,7 +312,7 @@ static int wipe_report(struct mg_wipe *w, struct wipe_meter *m, enum mg_wipe_pha
         return w->cancel != 0;
 }
 
-#define WIPE_CMP_MAX ((16u << 20) / WIPE_BLOCK) /* blocks in the largest request */
+#define WIPE_CMP_MAX (WIPE_IO_MAX / WIPE_BLOCK) /* blocks in the largest request */
 
 /* What comparing part of a buffer found; merged into the pass in offset order. */
 struct wipe_cmp {

@@ -397,7 +397,10 @@ int wipe_luks_erase(struct mg_wipe *w)
                 return 0;
         w->luks = true;
         struct crypt_device *cd = NULL;
-        int r = crypt_init(&cd, w->target);
+        /* The medium this process holds open, not whatever the path names by now. */
+        char path[64];
+        snprintf(path, sizeof(path), "/proc/self/fd/%d", w->fd);
+        int r = crypt_init(&cd, path);
         if (r < 0) {
                 w->luks_err = r;
                 return r;

@@ -137,7 +137,7 @@ int mg_wipe_set_ledger(struct mg_wipe *w, const char *path)
 
 int mg_wipe_set_io_size(struct mg_wipe *w, size_t bytes)
 {
-        if (bytes < WIPE_SPLIT || bytes > (16u << 20) || bytes % WIPE_SPLIT)
+        if (bytes < WIPE_SPLIT || bytes > WIPE_IO_MAX || bytes % WIPE_SPLIT)
                 return -EINVAL;
         w->io_size = bytes;
         return 0;

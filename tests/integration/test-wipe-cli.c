@@ -79,6 +79,7 @@ static void test_refusals_and_usage(void **state)
         assert_int_equal(wu_cli(NULL, NULL, "wipe --method dod x 2>/dev/null"), 64);
         assert_int_equal(wu_cli(NULL, NULL, "wipe --verify some x 2>/dev/null"), 64);
         assert_int_equal(wu_cli(NULL, NULL, "wipe --io-size 1000 x 2>/dev/null"), 64);
+        assert_int_equal(wu_cli(NULL, NULL, "wipe --io-size 16777216 x 2>/dev/null"), 64);
         assert_int_equal(wu_cli(NULL, NULL, "wipe a b 2>/dev/null"), 64);
         assert_int_equal(wu_cli(NULL, NULL, "wipe 2>/dev/null"), 64);
         assert_int_equal(wu_cli(NULL, NULL, "wipe --ledger x --no-ledger y 2>/dev/null"), 64);

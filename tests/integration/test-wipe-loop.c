@@ -233,6 +233,24 @@ static void test_luks_crypto_erase(void **state)
                 /* After the overwrite no LUKS header is left at all. */
                 assert_int_not_equal(tu_sh("cryptsetup isLuks '%s'", img), 0);
         }
+        /* The same on a block device the wipe holds open exclusively. */
+        wu_image(img, 20 * MiB, 0);
+        assert_int_equal(tu_sh("cryptsetup luksFormat --type luks2 --batch-mode --pbkdf pbkdf2 "
+                               "--pbkdf-force-iterations 1000 '%s' '%s'",
+                               img, key),
+                         0);
+        char *dev = geteuid() == 0 ? loop_attach(img, "") : NULL;
+        if (dev) {
+                char args[1200], *out = NULL;
+                snprintf(args, sizeof(args), "wipe --no-ledger --force-image --json '%s'", dev);
+                assert_int_equal(wu_cli(&out, NULL, args), 0);
+                json_object *j = wu_parse(out);
+                free(out);
+                assert_true(wu_bool(j, "crypto_erase.performed"));
+                assert_int_equal(wu_int(j, "crypto_erase.keyslots_destroyed"), 1);
+                json_object_put(j);
+                loop_detach(dev);
+        }
         tu_rmtree(dir);
 }
 

@@ -4,10 +4,11 @@ tools (mmls, fsstat, ifind, istat, icat, fls, blkls, tsk_recover) and clamscan: 
 detection must be found where the manifest says, and media whose detections are '-' must
 have no signature match anywhere (files, unallocated space, gaps, boot sectors, raw bytes).
 
-usage: check-cases.py [--build] [--extra] OUTDIR [CASE...]
+usage: check-cases.py [--build] [--extra] [--clean] OUTDIR [CASE...]
   --build  build the images (mkmedia.sh) and the signature database (sigdb.sh) into
            OUTDIR first; otherwise they must already be there (OUTDIR/CASE.img, OUTDIR/db).
   --extra  also list every match found on infected media (as notes).
+  --clean  delete each image once it is checked.
 Exit status: 0 all good, 1 a mismatch, 77 nothing could be checked (every case skipped).
 This is a check of the manifest and of the media, independent of mediagate's own code.
 """
@@ -241,6 +242,13 @@ def scan_everything(img, scanner, heuristics=False):
         if os.path.isdir(out):
             for where, name in scanner.names_of(out, heuristics):
                 hits.append(('file', where[len(out):], name))
+        if img.fs[start] == 'ntfs':  # tsk_recover writes default streams only
+            rc, out, _ = run(['fls', '-r', '-p', '-o', str(start), img.path], timeout=120)
+            for m in re.finditer(rb'^[-a-z]/[-a-z] (?:\* )?(\d+-128-\d+):\t([^\n]*:[^\n$]*)$', out, re.M):
+                if b':$' in m.group(2):
+                    continue
+                rc, data, _ = run(['icat', '-o', str(start), img.path, m.group(1).decode()], timeout=600)
+                hits += [('file', m.group(2).decode(errors='replace'), n) for n in scanner.bytes_names(data)]
         rc, data, _ = run(['blkls', '-o', str(start), img.path], timeout=600)
         hits += [('unallocated', start, n) for n in scanner.bytes_names(data)]
         hits += [('boot', start, n) for n in scanner.bytes_names(img.read(start, 1))]
@@ -339,9 +347,11 @@ def main():
     args = sys.argv[1:]
     global EXTRA
     build = False
-    while args and args[0] in ('--build', '--extra'):
+    clean = False
+    while args and args[0] in ('--build', '--extra', '--clean'):
         build = build or args[0] == '--build'
         EXTRA = EXTRA or args[0] == '--extra'
+        clean = clean or args[0] == '--clean'
         args = args[1:]
     if not args:
         print(__doc__, file=sys.stderr)
@@ -384,6 +394,8 @@ def main():
             for n in notes:
                 print('    note: ' + n)
             failed += bool(problems)
+            if clean:
+                os.unlink(img)
     if failed:
         return 1
     return 0 if checked else 77

@@ -3,7 +3,8 @@
 # writes OUTDIR/CASE.img. `mkmedia.sh --list` prints every case name. The expected
 # verdict and detections of each case are in cases.tsv next to this script; what
 # each case holds and why is in README.md. Nothing here mounts a file system except
-# the exFAT case (exfat-fuse on a loop device, root only: exit 77 otherwise).
+# the exfat case (exfat-fuse on a loop device) and ntfs-tree (ntfs-3g on the image file):
+# those two need root and FUSE and exit 77 ("SKIP: ...") otherwise.
 set -euo pipefail
 export LC_ALL=C.UTF-8 MTOOLS_SKIP_CHECK=1 SOURCE_DATE_EPOCH=1700000000
 umask 022
@@ -12,11 +13,11 @@ EICAR='X5O!P%@AP[4\PZX54(P^)7CC)7}$EICAR-STANDARD-ANTIVIRUS-TEST-FILE!$H+H*'
 TESTFILES=${MG_CLAMAV_TESTFILES:-/usr/share/clamav-testfiles}
 CLAMEXE=$TESTFILES/clam.exe
 
-CASES=(fat32-mbr mbr-extended gpt superfloppy-fat fat12-floppy exfat ntfs-ads ext2 ext3 ext4
-  iso9660 hfsplus fat-deleted ext4-deleted unalloc-pe gap-pe boot-mbr boot-vbr unknown-fs
-  unknown-device unknown-fs-clean bad-table mixed-unreadable deep-tree long-names zero-and-large
-  sparse-beyond-volume archives encrypted-zip encrypted-pdf rar zip-bomb zip-bomb-flat zip-nested
-  luks2 luks1 random-volume clean-fat clean-gpt-multi)
+CASES=(fat32-mbr mbr-extended gpt superfloppy-fat fat12-floppy exfat ntfs-ads ntfs-tree ext2
+  ext3 ext4 iso9660 hfsplus fat-deleted ext4-deleted unalloc-pe gap-pe boot-mbr boot-vbr
+  unknown-fs unknown-device unknown-fs-clean bad-table mixed-unreadable deep-tree long-names
+  zero-and-large sparse-beyond-volume archives encrypted-zip encrypted-pdf rar zip-bomb
+  zip-bomb-flat zip-nested luks2 luks1 random-volume clean-fat clean-gpt-multi)
 
 die() {
   echo "mkmedia: $*" >&2
@@ -266,6 +267,30 @@ case_ntfs-ads() {
   ntfsput "$W/p1" "$W/other.txt" /other.txt
   ntfscp -q -N payload "$W/p1" "$W/e" /notes.txt >/dev/null
   printf 'label: dos\nstart=2048, size=20480, type=7\n' | mkdisk "$IMG" 12
+  put "$IMG" 2048 "$W/p1"
+}
+
+# NTFS filled through ntfs-3g (FUSE, on the image file itself: root only): nested
+# directories, and a deleted EICAR (its MFT record keeps name and resident data).
+case_ntfs-tree() {
+  [ "$(id -u)" = 0 ] || skip "needs root (ntfs-3g FUSE mount)"
+  [ -e /dev/fuse ] || skip "needs /dev/fuse"
+  command -v ntfs-3g >/dev/null || skip "needs ntfs-3g"
+  mkntfs_img "$W/p1" 12 2048
+  local mnt=$W/mnt
+  mkdir -p "$mnt"
+  timeout 30 ntfs-3g "$W/p1" "$mnt" >/dev/null 2>&1 || skip "ntfs-3g mount failed (no FUSE here)"
+  MNT=$mnt
+  mkdir -p "$mnt/Users/alice/Documents/Reports/2024" "$mnt/Users/alice/Desktop"
+  clean_tree "$mnt/Users/alice/Documents"
+  eicar "$mnt/Users/alice/Documents/Reports/2024/q3.exe"
+  eicar "$mnt/Users/alice/Desktop/old-invoice.com"
+  clean "$mnt/Users/alice/Desktop/todo.txt" "clean"
+  sync
+  rm "$mnt/Users/alice/Desktop/old-invoice.com"
+  umount "$mnt"
+  MNT=
+  printf 'label: dos\nstart=2048, size=24576, type=7\n' | mkdisk "$IMG" 14
   put "$IMG" 2048 "$W/p1"
 }
 

@@ -162,6 +162,8 @@ static void test_names(void **state)
         assert_int_equal(mg_wipe_new("/nonexistent", &w), 0);
         assert_int_equal(mg_wipe_set_io_size(w, 1000), -EINVAL);
         assert_int_equal(mg_wipe_set_io_size(w, 32u << 20), -EINVAL);
+        assert_int_equal(mg_wipe_set_io_size(w, (8u << 20) + 65536), -EINVAL);
+        assert_int_equal(mg_wipe_set_io_size(w, 8u << 20), 0);
         assert_int_equal(mg_wipe_set_io_size(w, 1u << 20), 0);
         char *j = NULL;
         assert_int_equal(mg_wipe_certificate_json(w, &j), -EINVAL);

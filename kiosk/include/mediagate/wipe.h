@@ -71,7 +71,7 @@ void mg_wipe_set_progress(struct mg_wipe *w, mg_wipe_progress_fn fn, void *userd
 int mg_wipe_set_operator(struct mg_wipe *w, const char *name);
 /* Ledger directory to record the WIPE entry in; NULL: none. */
 int mg_wipe_set_ledger(struct mg_wipe *w, const char *path);
-/* Size of each I/O request, a multiple of 64 KiB between 64 KiB and 16 MiB (default 4 MiB). */
+/* Size of each I/O request, a multiple of 64 KiB between 64 KiB and 8 MiB (default 4 MiB). */
 int mg_wipe_set_io_size(struct mg_wipe *w, size_t bytes);
 
 /* Ask a running wipe to stop. Async-signal-safe and thread-safe. */
