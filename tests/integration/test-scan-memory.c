@@ -19,7 +19,8 @@ struct rss {
         int verdict;
 };
 
-/* Build an ext4 image with @n small files (and an EICAR at the end) using mke2fs -d. */
+/* Build a 400 MiB ext4 image with @n small files (and an EICAR at the end) using mke2fs -d:
+ * the same size whatever @n, so only the file count differs. */
 static char *make_medium(const char *dir, unsigned n)
 {
         char *img = NULL;
@@ -36,8 +37,8 @@ static char *make_medium(const char *dir, unsigned n)
                                "PY\n"
                                "printf '%%s' 'X5O!P%%@AP[4\\PZX54(P^)7CC)7}$EICAR-STANDARD-"
                                "ANTIVIRUS-TEST-FILE!$H+H*' > last.com;"
-                               "mke2fs -q -t ext4 -N %u -d \"$d\" '%s' %uM",
-                               dir, n, n, n + 1024, img, 64 + n / 100),
+                               "mke2fs -q -t ext4 -N %u -d \"$d\" '%s' 400M",
+                               dir, n, n, n + 1024, img),
                          0);
         return img;
 }
