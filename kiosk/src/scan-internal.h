@@ -15,15 +15,16 @@ struct cl_engine;
 #define SCAN_DEFAULT_MEMORY_LIMIT  ((uint64_t)256 << 20)
 /* raw regions are scanned in chunks larger than libclamav's MaxScriptNormalize (20 MB): it
  * script-normalizes smaller binary maps, doubling the cost per byte */
-#define SCAN_RAW_CHUNK    ((size_t)24 << 20)
-#define SCAN_RAW_OVERLAP  ((size_t)64 << 10) /* so a pattern across a seam is found */
-#define SCAN_FILE_CHUNK   ((size_t)32 << 20) /* oversize files: chunk size */
-#define SCAN_FILE_OVERLAP ((size_t)1 << 20)
-#define SCAN_BATCH_BYTES  ((size_t)4 << 20) /* small files are batched per job */
-#define SCAN_BATCH_ITEMS  256
-#define SCAN_BOOT_AREA    ((uint64_t)64 << 10) /* first bytes of a volume: boot records */
-#define SCAN_MAX_PATH     ((size_t)32 << 10)
-#define SCAN_MAX_PARTS    256
+#define SCAN_RAW_CHUNK     ((size_t)24 << 20)
+#define SCAN_RAW_OVERLAP   ((size_t)64 << 10) /* so a pattern across a seam is found */
+#define SCAN_FILE_CHUNK    ((size_t)32 << 20) /* oversize files: chunk size */
+#define SCAN_FILE_OVERLAP  ((size_t)1 << 20)
+#define SCAN_BATCH_BYTES   ((size_t)4 << 20) /* small files are batched per job */
+#define SCAN_BATCH_ITEMS   256
+#define SCAN_BOOT_AREA     ((uint64_t)64 << 10) /* first bytes of a volume: boot records */
+#define SCAN_MAX_PATH      ((size_t)32 << 10)
+#define SCAN_MAX_PARTS     256
+#define SCAN_MAX_DIR_BYTES ((uint64_t)64 << 20) /* a directory's own size */
 
 struct mg_scan_engine {
         atomic_int refs;

@@ -217,8 +217,12 @@ static int walk_stream(struct walk_fs *w, const TSK_FS_ATTR *a, const char *path
                                  .stream = (char *)stream,
                                  .offset = first};
         struct walk_attr_read rd = {.w = w, .attr = a, .path = path, .deleted = deleted};
-        if (size <= s->engine->max_file_size)
+        /* progress: the position on the medium, as far as a file's first block tells it */
+        uint64_t at = first ? first : w->vol_off;
+        if (size <= s->engine->max_file_size) {
+                scan_progress(s, at + size, path, false);
                 return scan_batch_add(s, &tmpl, (size_t)size, walk_attr_fill, &rd);
+        }
 
         tmpl.chunk = true;
         for (uint64_t off = 0; off < size;) {
@@ -242,7 +246,7 @@ static int walk_stream(struct walk_fs *w, const TSK_FS_ATTR *a, const char *path
                 r = scan_job_submit(s, j);
                 if (r < 0)
                         return r;
-                scan_progress(s, w->vol_off, path, false);
+                scan_progress(s, at + off + n, path, false);
                 if (off + n >= size)
                         break;
                 off += n - SCAN_FILE_OVERLAP;
@@ -332,6 +336,60 @@ static int walk_push(struct walk_fs *w, TSK_INUM_T inum, const char *path, uint3
         return 0;
 }
 
+/* Build "parent/name" into a new string; NULL (with a reason recorded) if too long. */
+static char *walk_join(struct walk_fs *w, const char *parent, const char *name)
+{
+        size_t plen = strlen(parent), nlen = strlen(name);
+        if (plen + 1 + nlen >= SCAN_MAX_PATH) {
+                _cleanup_free_ char *p = scan_escape_path(parent);
+                scan_flag(w->s, MG_VERDICT_UNSAFE, "volume %d: path longer than %zu bytes under %s",
+                          w->volume, SCAN_MAX_PATH, p ? p : "?");
+                errno = E2BIG;
+                return NULL;
+        }
+        char *path = malloc(plen + nlen + 2);
+        if (!path) {
+                errno = ENOMEM;
+                return NULL;
+        }
+        memcpy(path, parent, plen);
+        size_t k = plen;
+        if (k == 0 || path[k - 1] != '/')
+                path[k++] = '/';
+        memcpy(path + k, name, nlen + 1);
+        return path;
+}
+
+/* A deleted name whose metadata libtsk did not load: open it by address, and scan it if it was
+ * not reused (still unallocated and, on NTFS, the sequence number matches). */
+static int walk_deleted_meta(struct walk_fs *w, const struct walk_dir *parent,
+                             const TSK_FS_NAME *nm)
+{
+        TSK_FS_FILE *f = tsk_fs_file_open_meta(w->fs, NULL, nm->meta_addr);
+        if (!f) {
+                tsk_error_reset();
+                return 0;
+        }
+        int r = 0;
+        TSK_FS_META *m = f->meta;
+        /* NTFS bumps a record's sequence number when it frees it: one more than the name's
+         * means the same file, deleted and not reused since */
+        bool same = m && (m->flags & TSK_FS_META_FLAG_UNALLOC) &&
+                    (!TSK_FS_TYPE_ISNTFS(w->fs->ftype) || m->seq == nm->meta_seq ||
+                     m->seq == (uint16_t)(nm->meta_seq + 1)) &&
+                    m->type == TSK_FS_META_TYPE_REG;
+        if (same) {
+                char *path = walk_join(w, parent->path, nm->name);
+                if (path)
+                        r = walk_file(w, f, path, true, false);
+                else if (errno == ENOMEM)
+                        r = -ENOMEM;
+                free(path);
+        }
+        tsk_fs_file_close(f);
+        return r;
+}
+
 /* Handle one directory entry. */
 static int walk_entry(struct walk_fs *w, const struct walk_dir *parent, TSK_FS_FILE *f)
 {
@@ -342,30 +400,23 @@ static int walk_entry(struct walk_fs *w, const struct walk_dir *parent, TSK_FS_F
         if (!strcmp(nm->name, ".") || !strcmp(nm->name, ".."))
                 return 0;
         TSK_FS_META *m = f->meta;
+        bool name_deleted = nm->flags & TSK_FS_NAME_FLAG_UNALLOC;
+        if (!m && name_deleted && nm->meta_addr)
+                return walk_deleted_meta(w, parent, nm);
         if (!m)
                 return 0; /* a name with no metadata left: nothing to read */
-        bool name_deleted = nm->flags & TSK_FS_NAME_FLAG_UNALLOC;
         bool meta_deleted = m->flags & TSK_FS_META_FLAG_UNALLOC;
         if (name_deleted && !meta_deleted && m->type != TSK_FS_META_TYPE_VIRT_DIR)
                 return 0; /* the inode was reused by a live file, scanned under its own name */
         bool deleted = parent->deleted || name_deleted || meta_deleted;
 
-        size_t plen = strlen(parent->path), nlen = strlen(nm->name);
-        if (plen + 1 + nlen >= SCAN_MAX_PATH) {
-                _cleanup_free_ char *p = scan_escape_path(parent->path);
-                scan_flag(s, MG_VERDICT_UNSAFE, "volume %d: path longer than %zu bytes under %s",
-                          w->volume, SCAN_MAX_PATH, p ? p : "?");
-                return 0;
-        }
-        _cleanup_free_ char *path = malloc(plen + nlen + 2);
+        _cleanup_free_ char *path = walk_join(w, parent->path, nm->name);
         if (!path)
-                return -ENOMEM;
-        memcpy(path, parent->path, plen);
-        size_t k = plen;
-        if (k == 0 || path[k - 1] != '/')
-                path[k++] = '/';
-        memcpy(path + k, nm->name, nlen + 1);
+                return errno == ENOMEM ? -ENOMEM : 0;
 
+        if (m->type == TSK_FS_META_TYPE_VIRT_DIR && TSK_FS_TYPE_ISEXT(w->fs->ftype))
+                return 0; /* libtsk's ext orphan search trusts corrupt inodes (gigabytes of
+                           * memory, crashes); deleted ext content is scanned as unallocated */
         if (m->type == TSK_FS_META_TYPE_DIR || m->type == TSK_FS_META_TYPE_VIRT_DIR) {
                 int r = walk_file(w, f, path, deleted, true);
                 if (r < 0)
@@ -391,7 +442,6 @@ static int walk_entry(struct walk_fs *w, const struct walk_dir *parent, TSK_FS_F
                 if (r == 0)
                         return 0; /* a hard link to a file already scanned */
         }
-        scan_progress(s, w->vol_off, path, false);
         return walk_file(w, f, path, deleted, false);
 }
 
@@ -407,6 +457,24 @@ static int walk_dirs(struct walk_fs *w)
                         return -ECANCELED;
                 }
                 tsk_error_reset();
+                /* libtsk reads a whole directory into one buffer sized from its inode: check
+                 * the size first, a corrupt inode can claim gigabytes */
+                TSK_FS_FILE *df = tsk_fs_file_open_meta(w->fs, NULL, d.inum);
+                uint64_t dsize =
+                    df && df->meta && df->meta->size > 0 ? (uint64_t)df->meta->size : 0;
+                bool virt = df && df->meta && df->meta->type == TSK_FS_META_TYPE_VIRT_DIR;
+                if (df)
+                        tsk_fs_file_close(df);
+                tsk_error_reset();
+                if (!virt && dsize > MG_MIN(w->vol_len, (uint64_t)SCAN_MAX_DIR_BYTES)) {
+                        _cleanup_free_ char *p = scan_escape_path(d.path);
+                        w->corrupt = true;
+                        scan_flag(s, MG_VERDICT_UNREADABLE,
+                                  "volume %d: directory %s claims %llu bytes: not read", w->volume,
+                                  p ? p : "?", (unsigned long long)dsize);
+                        free(d.path);
+                        continue;
+                }
                 TSK_FS_DIR *dir = tsk_fs_dir_open_meta(w->fs, d.inum);
                 if (!dir) {
                         if (!d.deleted) {
