@@ -108,12 +108,26 @@ static int cli_wipe_write_file(const char *path, const char *s)
         return 0;
 }
 
-/* Print the human summary of a certificate. */
-static void cli_wipe_summary(bool erased, const char *target)
+/* Print the human summary of a wipe. */
+static void cli_wipe_summary(const struct mg_wipe *w, const char *target)
 {
+        struct mg_wipe_result res;
+        if (mg_wipe_get_result(w, &res) < 0)
+                return;
         char *e = mg_escape(target, strlen(target), 256);
-        printf("%s: %s\n", e ? e : "?", erased ? "erased" : "FAILED");
+        printf("%s: %s\n", e ? e : "?", res.erased ? "erased" : "FAILED");
         free(e);
+        if (!res.erased)
+                printf("  reason:   %s\n", res.failure);
+        printf("  written:  %" PRIu64 " bytes in %.1f s\n", res.bytes_written, res.seconds);
+        printf("  verified: %" PRIu64 " bytes, capacity confirmed: %" PRIu64 " of %" PRIu64
+               " bytes\n",
+               res.bytes_verified, res.verified_capacity, res.reported_capacity);
+        if (res.fake_capacity)
+                printf("  FAKE CAPACITY: about %" PRIu64 " bytes really usable\n",
+                       res.usable_capacity);
+        if (res.errors)
+                printf("  errors:   %" PRIu64 " (the medium must be destroyed)\n", res.errors);
 }
 
 /* Map a refusal to an exit code. */
@@ -287,7 +301,7 @@ int cli_wipe(int argc, char **argv)
         if (json)
                 fputs(cert, stdout);
         else
-                cli_wipe_summary(erased, target);
+                cli_wipe_summary(w, target);
         if (record && (r = cli_wipe_write_file(record, cert)) < 0) {
                 cli_error_errno(r, "cannot write the record");
                 code = CLI_EXIT_CANTCREAT;

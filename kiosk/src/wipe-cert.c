@@ -196,7 +196,10 @@ int wipe_cert_json(const struct mg_wipe *w, struct mg_buf *b, bool ledger)
 
         json_key(&j, "verification");
         json_obj_begin(&j);
-        json_kv_str(&j, "method", mg_wipe_verify_to_string(w->verify));
+        /* A medium too small to sample is verified in full. */
+        json_kv_str(&j, "method",
+                    mg_wipe_verify_to_string(w->n_passes ? w->passes[0].verify : w->verify));
+        json_kv_str(&j, "requested", mg_wipe_verify_to_string(w->verify));
         json_kv_str(&j, "result", wipe_verify_result(w));
         json_kv_str(&j, "read_back",
                     w->direct ? "O_DIRECT (not from the page cache)"
@@ -259,6 +262,28 @@ int wipe_cert_json(const struct mg_wipe *w, struct mg_buf *b, bool ledger)
                 json_kv_str(&j, "ledger_error", strerror(-w->ledger_err));
         json_obj_end(&j);
         return b->err;
+}
+
+/* The outcome of a finished wipe. */
+int mg_wipe_get_result(const struct mg_wipe *w, struct mg_wipe_result *ret)
+{
+        if (!w || w->status == WIPE_NONE || !ret)
+                return -EINVAL;
+        uint64_t written, verified, mismatched;
+        wipe_totals(w, &written, &verified, &mismatched);
+        *ret = (struct mg_wipe_result){
+            .erased = w->status == WIPE_ERASED,
+            .failure = w->failure,
+            .reported_capacity = w->size,
+            .verified_capacity = wipe_verified_capacity(w),
+            .fake_capacity = w->fake_capacity,
+            .usable_capacity = w->fake_capacity ? w->usable_size : 0,
+            .bytes_written = written,
+            .bytes_verified = verified,
+            .errors = w->write_errors + w->read_errors + mismatched,
+            .seconds = w->seconds,
+        };
+        return 0;
 }
 
 /* The record as certificate JSON. */
@@ -440,6 +465,8 @@ int mg_wipe_certificate_pdf(const struct mg_wipe *w, const char *path)
         wipe_pdf_text(w->target, s4, 70);
         wipe_pdf_row(&pd, "Target", s4);
         wipe_pdf_row(&pd, "Media type", w->media_type);
+        wipe_pdf_row(&pd, "Property number", "______________________________ (by hand)");
+        wipe_pdf_row(&pd, "Source (owner)", "______________________________ (by hand)");
         wipe_pdf_rowf(&pd, "Reported capacity", "%" PRIu64 " bytes", w->size);
         wipe_pdf_rowf(&pd, "Verified capacity", "%" PRIu64 " bytes%s", wipe_verified_capacity(w),
                       w->fake_capacity ? " (FAKE CAPACITY)" : "");

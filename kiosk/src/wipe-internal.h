@@ -85,7 +85,7 @@ struct mg_wipe {
         void *log_ud;
         mg_wipe_progress_fn progress;
         void *progress_ud;
-        volatile sig_atomic_t cancel;
+        atomic_int cancel; /* lock-free: set from signal handlers and other threads */
 
         /* target */
         int fd;

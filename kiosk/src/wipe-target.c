@@ -321,6 +321,16 @@ int wipe_target_open(struct mg_wipe *w)
         if (fd < 0)
                 return wipe_open_error(w, -errno);
         _cleanup_close_ int fdc = fd;
+        /* What was opened must be what was checked. */
+        struct stat ost;
+        if (fstat(fd, &ost) < 0)
+                return -errno;
+        if ((ost.st_mode & S_IFMT) != (st.st_mode & S_IFMT) ||
+            (w->is_block ? ost.st_rdev != st.st_rdev
+                         : (ost.st_dev != st.st_dev || ost.st_ino != st.st_ino))) {
+                wipe_log(w, MG_LOG_ERR, "target changed while it was being checked");
+                return -ESTALE;
+        }
         if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
                 wipe_log(w, MG_LOG_ERR, "target is locked by another process");
                 return -EBUSY;

@@ -200,6 +200,21 @@ static void wipe_fail_errno(struct mg_wipe *w, int r, const char *what)
                 wipe_fail(w, "%s stopped: %s", what, strerror(-r));
 }
 
+/* Does the full verify of a tagged pass show a medium that keeps nothing past some point (writes
+ * beyond its real size lost): one run of differing blocks from there to the end, 1 MiB or more?
+ * Then *ret_usable is where it starts. */
+static bool wipe_lost_tail(const struct mg_wipe *w, const struct wipe_pass *p, uint64_t *ret_usable)
+{
+        if (strcmp(p->pattern, "random") || p->verify != MG_WIPE_VERIFY_FULL || !p->verified ||
+            w->read_errors || w->n_ranges_total != 1 || w->n_ranges != 1)
+                return false;
+        const struct wipe_range *r = &w->ranges[0];
+        if (r->op != 'v' || r->off == 0 || r->off + r->len != w->size || r->len < (1u << 20))
+                return false;
+        *ret_usable = r->off;
+        return true;
+}
+
 /* Run the passes of the method and judge the result. */
 static void wipe_run_passes(struct mg_wipe *w)
 {
@@ -232,6 +247,16 @@ static void wipe_run_passes(struct mg_wipe *w)
                 }
                 if (w->read_errors) {
                         wipe_fail(w, "read errors during verify: the medium must be destroyed");
+                        return;
+                }
+                uint64_t usable;
+                if (!p->verify_ok && wipe_lost_tail(w, p, &usable)) {
+                        w->fake_capacity = true;
+                        w->usable_size = usable;
+                        wipe_fail(w,
+                                  "fake capacity: nothing written past %" PRIu64
+                                  " bytes reads back; real usable size about that",
+                                  usable);
                         return;
                 }
                 if (!p->verify_ok) {

@@ -124,12 +124,43 @@ static void test_fake_capacity(void **state)
                 json_object_put(j);
                 free(env);
         }
+        /* A stick that loses what is written past 6 MiB (reads there return zeroes). */
+        wu_image(img, 16 * MiB, 0);
+        char *env = shim_env(img, "WIPE_SHIM_DROP=6291456");
+        int st2;
+        json_object *jd = cli_json(
+            &st2, env, "wipe --no-ledger --force-image --json --io-size 1048576 '%s'", img);
+        assert_int_equal(st2, 1);
+        assert_true(wu_bool(jd, "fake_capacity"));
+        assert_int_equal(wu_int(jd, "usable_capacity"), 6 * MiB);
+        assert_int_equal(wu_int(jd, "verified_capacity"), 6 * MiB);
+        assert_true(wu_has_range(jd, 6 * MiB, 10 * MiB, "verify"));
+        json_object_put(jd);
+        free(env);
+        /* A few bad blocks at the end are bad blocks, not a fake capacity. */
+        env = shim_env(img, "WIPE_SHIM_DROP=16760832");
+        jd = cli_json(&st2, env, "wipe --no-ledger --force-image --json '%s'", img);
+        assert_int_equal(st2, 1);
+        assert_false(wu_bool(jd, "fake_capacity"));
+        assert_int_equal(wu_int(jd, "mismatched_blocks"), 4);
+        json_object_put(jd);
+        free(env);
+
         /* The same image without the shim is fine: the detection is not a false alarm. */
         int st;
         json_object *j = cli_json(&st, NULL, "wipe --no-ledger --force-image --json '%s'", img);
         assert_int_equal(st, 0);
         assert_false(wu_bool(j, "fake_capacity"));
         json_object_put(j);
+        /* The human summary says it too. */
+        char *env2 = shim_env(img, "WIPE_SHIM_WRAP=8388608");
+        char *out = tu_sh_output(&st, "%s %s wipe --no-ledger --force-image -q '%s' 2>/dev/null",
+                                 env2, MG_CLI, img);
+        assert_int_equal(st, 1);
+        assert_non_null(strstr(out, ": FAILED\n"));
+        assert_non_null(strstr(out, "FAKE CAPACITY: about 8388608 bytes really usable"));
+        free(out);
+        free(env2);
         tu_rmtree(dir);
 }
 
@@ -227,6 +258,18 @@ static void test_ledger_and_signal(void **state)
         assert_string_equal(wu_str(e, "fields.method"), "random");
         assert_string_equal(wu_str(e, "fields.wipe_id"), wu_str(j, "wipe_id"));
         assert_string_equal(wu_str(e, "fields.bytes_verified"), "8388608");
+        /* record_sha256 is the digest of the record as printed, less its trailing ledger member. */
+        char *rec_text = tu_read_file(rec, NULL);
+        char *cut = strstr(rec_text, ",\"ledger\":");
+        assert_non_null(cut);
+        strcpy(cut, "}");
+        char stripped[700];
+        snprintf(stripped, sizeof(stripped), "%s/stripped.json", dir);
+        assert_int_equal(tu_write_file(stripped, rec_text, strlen(rec_text)), 0);
+        free(rec_text);
+        char *sum = tu_sh_output(&st, "sha256sum < '%s' | cut -d' ' -f1 | tr -d '\\n'", stripped);
+        assert_string_equal(sum, wu_str(e, "fields.record_sha256"));
+        free(sum);
         json_object_put(w);
         /* The record file is the same certificate. */
         char *r = tu_read_file(rec, NULL);

@@ -174,6 +174,14 @@ static void test_flip_anywhere(void **state)
         uint64_t r = (uint64_t)getpid() * 2654435761u % size;
         print_message("random flip offset %llu\n", (unsigned long long)r);
         check_flip(img, size, MG_WIPE_RANDOM, MG_WIPE_VERIFY_FULL, 0, 1, r);
+        /* Too small to sample (under 32 MB): verified in full, and the record says so. */
+        wu_image(img, size, 0);
+        struct wu_opts so = {.verify = MG_WIPE_VERIFY_SAMPLE};
+        json_object *j = wu_wipe(img, &so, NULL);
+        assert_string_equal(wu_str(j, "verification.requested"), "sample");
+        assert_string_equal(wu_str(j, "verification.method"), "full");
+        assert_int_equal(wu_int(j, "bytes_verified"), size);
+        json_object_put(j);
         /* Sampling always reads the first and last locations. */
         const uint64_t big = 40 * MiB;
         check_flip(img, big, MG_WIPE_RANDOM, MG_WIPE_VERIFY_SAMPLE, 0, 1, 0);
@@ -349,6 +357,26 @@ static void test_certificate_fields(void **state)
         assert_non_null(strstr(wu_str(j, "notes"), "spare cells"));
         assert_non_null(strstr(wu_str(j, "disposition"), "cleared"));
         json_object_put(j);
+        /* The summary for front ends agrees with the certificate. */
+        struct mg_wipe *w = NULL;
+        struct mg_wipe_result res;
+        assert_int_equal(mg_wipe_new(img, &w), 0);
+        assert_int_equal(mg_wipe_get_result(w, &res), -EINVAL);
+        mg_wipe_set_flags(w, MG_WIPE_FORCE_IMAGE);
+        mg_wipe_set_method(w, MG_WIPE_ZERO);
+        bool erased = false;
+        assert_int_equal(mg_wipe_run(w, &erased), 0);
+        assert_int_equal(mg_wipe_get_result(w, &res), 0);
+        assert_true(res.erased && erased);
+        assert_string_equal(res.failure, "");
+        assert_int_equal(res.reported_capacity, size);
+        assert_int_equal(res.verified_capacity, 0);
+        assert_int_equal(res.bytes_written, size);
+        assert_int_equal(res.bytes_verified, size);
+        assert_int_equal(res.errors, 0);
+        assert_false(res.fake_capacity);
+        assert_true(res.seconds > 0);
+        mg_wipe_free(w);
 
         /* The PDF opens: pdftoppm renders it and pdftotext finds the fields. */
         struct stat st;
@@ -367,6 +395,7 @@ static void test_certificate_fields(void **state)
         assert_non_null(strstr(txt, "random+zero"));
         assert_non_null(strstr(txt, "Sanitized by"));
         assert_non_null(strstr(txt, "Verified by"));
+        assert_non_null(strstr(txt, "Property number"));
         assert_non_null(strstr(txt, "12582912"));
         free(txt);
         /* Not recorded in a ledger: the QR code carries the record's digest. */

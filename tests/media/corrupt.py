@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Make a corrupted variant of a test medium: corrupt.py BASE.img OUT.img KIND SEED
 
-KIND (the same SEED always gives the same bytes):
+KIND (the same KIND, SEED and BASE file name always give the same bytes):
   table     random bytes over the partition table: the MBR's four entries (the 0x55AA
             signature kept or not, by the seed) or the GPT header and entry array
   boot      random bytes over part of each volume's boot sector / superblock, so that the

@@ -13,11 +13,12 @@ EICAR='X5O!P%@AP[4\PZX54(P^)7CC)7}$EICAR-STANDARD-ANTIVIRUS-TEST-FILE!$H+H*'
 TESTFILES=${MG_CLAMAV_TESTFILES:-/usr/share/clamav-testfiles}
 CLAMEXE=$TESTFILES/clam.exe
 
-CASES=(fat32-mbr mbr-extended gpt superfloppy-fat fat12-floppy exfat ntfs-ads ntfs-tree ext2
-  ext3 ext4 iso9660 hfsplus fat-deleted ext4-deleted unalloc-pe gap-pe boot-mbr boot-vbr
-  unknown-fs unknown-device unknown-fs-clean bad-table mixed-unreadable deep-tree long-names
-  zero-and-large sparse-beyond-volume archives encrypted-zip encrypted-pdf rar zip-bomb
-  zip-bomb-flat zip-nested luks2 luks1 random-volume clean-fat clean-gpt-multi)
+CASES=(fat32-mbr mbr-extended gpt superfloppy-fat fat12-floppy exfat exfat-bitmap ntfs-ads
+  ntfs-tree ext2 ext3 ext4 iso9660 hfsplus hfsplus-gpt fat-deleted ext4-deleted unalloc-pe
+  gap-pe boot-mbr boot-vbr unknown-fs unknown-device unknown-fs-clean bad-table
+  mixed-unreadable deep-tree long-names zero-and-large sparse-beyond-volume archives
+  encrypted-zip encrypted-pdf rar zip-bomb zip-bomb-flat zip-nested luks2 luks1 random-volume
+  clean-fat clean-gpt-multi)
 
 die() {
   echo "mkmedia: $*" >&2
@@ -227,13 +228,11 @@ case_fat12-floppy() {
   mcopy -Q -i "$IMG" "$W/README.TXT" "$W/GAME.EXE" ::/
 }
 
-case_exfat() {
+# Build an exFAT image $W/p1 (16 MiB) from directory $W/s through exfat-fuse.
+exfat_build() {
   [ "$(id -u)" = 0 ] || skip "needs root (exfat-fuse on a loop device)"
   [ -e /dev/fuse ] || skip "needs /dev/fuse"
   command -v mount.exfat-fuse >/dev/null || skip "needs exfat-fuse"
-  clean_tree "$W/s"
-  mkdir -p "$W/s/Projects/2024"
-  eicar "$W/s/Projects/2024/eicar.com"
   blank "$W/p1" 16
   mkfs.exfat -L MGEXFAT "$W/p1" >/dev/null
   local loop mnt=$W/mnt
@@ -254,6 +253,42 @@ case_exfat() {
   sync
   losetup -d "$loop"
   LOOP=
+}
+
+case_exfat() {
+  clean_tree "$W/s"
+  mkdir -p "$W/s/Projects/2024"
+  eicar "$W/s/Projects/2024/eicar.com"
+  exfat_build
+  printf 'label: dos\nstart=2048, size=32768, type=7\n' | mkdisk "$IMG" 20
+  put "$IMG" 2048 "$W/p1"
+}
+
+# exFAT whose allocation-bitmap entry gives a length rounded up to a whole cluster (4096
+# instead of ceil(clusters / 8) = 448), as on some manufacturer-formatted sticks: libtsk
+# 4.11 does not recognise the volume, so the EICAR inside must be found by a raw scan.
+case_exfat-bitmap() {
+  clean_tree "$W/s"
+  eicar "$W/s/setup.exe"
+  exfat_build
+  python3 - "$W/p1" <<'EOF'
+import struct, sys
+with open(sys.argv[1], 'r+b') as f:
+    bs = f.read(512)
+    heap, root = struct.unpack_from('<I', bs, 88)[0], struct.unpack_from('<I', bs, 96)[0]
+    bps, csz = 1 << bs[108], 1 << (bs[108] + bs[109])
+    off = heap * bps + (root - 2) * csz
+    f.seek(off)
+    d = f.read(csz)
+    for i in range(0, csz, 32):
+        if d[i] == 0x81:  # allocation bitmap directory entry: DataLength at +24
+            n = struct.unpack_from('<Q', d, i + 24)[0]
+            f.seek(off + i + 24)
+            f.write(struct.pack('<Q', (n + csz - 1) // csz * csz))
+            break
+    else:
+        sys.exit('no allocation bitmap entry')
+EOF
   printf 'label: dos\nstart=2048, size=32768, type=7\n' | mkdisk "$IMG" 20
   put "$IMG" 2048 "$W/p1"
 }
@@ -320,6 +355,39 @@ case_hfsplus() {
   # The EICAR file is hidden from the ISO9660 and Joliet trees: only HFS+ shows it.
   xorriso -as mkisofs -quiet -R -J -hfsplus -V MGHFS -hide "$W/s/mac/eicar.com" -hide-joliet "$W/s/mac/eicar.com" \
     -o "$IMG" "$W/s" >/dev/null 2>&1
+}
+
+# HFS+ alone, as on a Mac-formatted stick: the HFS+ volume of an xorriso hybrid, cut out
+# at its Apple_HFS partition (its block addresses are relative to that start and its files'
+# data follow it), in a GPT partition of type Apple HFS+.
+case_hfsplus-gpt() {
+  clean_tree "$W/s"
+  mkdir -p "$W/s/Library/Caches"
+  eicar "$W/s/Library/Caches/updater.app"
+  xorriso -as mkisofs -quiet -R -hfsplus -V MGHFS2 -o "$W/hyb.img" "$W/s" >/dev/null 2>&1
+  local start
+  start=$(python3 - "$W/hyb.img" <<'EOF'
+import struct, sys
+with open(sys.argv[1], 'rb') as f:
+    ddm = f.read(512)
+    bs = struct.unpack_from('>H', ddm, 2)[0] if ddm[:2] == b'ER' else 512
+    for i in range(1, 64):
+        f.seek(i * bs)
+        e = f.read(512)
+        if e[:2] != b'PM':
+            break
+        if e[48:80].rstrip(b'\0') == b'Apple_HFS':
+            print(struct.unpack_from('>I', e, 8)[0] * bs)
+            break
+EOF
+  )
+  [ -n "$start" ] || die "no Apple_HFS partition in the xorriso image"
+  dd if="$W/hyb.img" of="$W/p1" bs=512 skip=$((start / 512)) status=none
+  mkdisk "$IMG" 4 <<'EOF'
+label: gpt
+start=2048, size=4096, type=48465300-0000-11AA-AA11-00306543ECAC, name="Macintosh HD"
+EOF
+  put "$IMG" 2048 "$W/p1"
 }
 
 case_fat-deleted() {

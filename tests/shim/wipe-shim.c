@@ -5,7 +5,9 @@
  *   WIPE_SHIM_FAIL_WRITE=OFF:LEN writes touching [OFF, OFF+LEN) fail with EIO
  *   WIPE_SHIM_FAIL_READ=OFF:LEN  reads touching [OFF, OFF+LEN) fail with EIO
  *   WIPE_SHIM_FLIP_READ=OFF      a read covering OFF returns that byte inverted
- *   WIPE_SHIM_DELAY_US=N         every write takes N microseconds longer (a slow stick) */
+ *   WIPE_SHIM_DELAY_US=N         every write takes N microseconds longer (a slow stick)
+ *   WIPE_SHIM_DROP=BYTES         fake capacity: writes at or beyond BYTES are acknowledged and
+ * lost, reads there return zeroes */
 /* Both pread and pread64 are defined here: no 64-bit redirection of the names. */
 #undef _FILE_OFFSET_BITS
 #undef _FORTIFY_SOURCE
@@ -87,6 +89,21 @@ static ssize_t shim_io(bool wr, int fd, void *buf, size_t n, off_t off)
         const char *delay = getenv("WIPE_SHIM_DELAY_US");
         if (wr && delay)
                 usleep((useconds_t)strtoul(delay, NULL, 10));
+        const char *drop = getenv("WIPE_SHIM_DROP");
+        uint64_t lim = drop ? strtoull(drop, NULL, 10) : UINT64_MAX;
+        if ((uint64_t)off + n > lim) {
+                /* The part past the limit is acknowledged and lost; reads there give zeroes. */
+                size_t keep = (uint64_t)off < lim ? (size_t)(lim - (uint64_t)off) : 0;
+                if (keep) {
+                        ssize_t k =
+                            wr ? real_pwrite(fd, buf, keep, off) : real_pread(fd, buf, keep, off);
+                        if (k < (ssize_t)keep)
+                                return k;
+                }
+                if (!wr)
+                        memset((char *)buf + keep, 0, n - keep);
+                return (ssize_t)n;
+        }
         uint64_t wrap = shim_wrap();
         size_t done = 0;
         while (done < n) {

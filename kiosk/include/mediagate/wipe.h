@@ -52,8 +52,9 @@ struct mg_wipe_progress {
         double eta;  /* seconds left in this phase, < 0 when unknown */
 };
 
-/* Progress callback: called at the start of each phase and after every I/O request. Return
- * nonzero to cancel the wipe (the record then says FAILED, cancelled). */
+/* Progress callback: called, in the thread that runs mg_wipe_run(), at the start of each phase and
+ * after every I/O request. Return nonzero to cancel the wipe (the record then says FAILED,
+ * cancelled). */
 typedef int (*mg_wipe_progress_fn)(void *userdata, const struct mg_wipe_progress *p);
 
 /* Create a wipe of @target (a block device or, with MG_WIPE_FORCE_IMAGE, an image file).
@@ -85,6 +86,23 @@ void mg_wipe_cancel(struct mg_wipe *w);
  * NULL) says which. A wipe can run once.
  */
 int mg_wipe_run(struct mg_wipe *w, bool *ret_erased);
+
+/* The outcome of a finished wipe, for front ends (the certificate has everything). */
+struct mg_wipe_result {
+        bool erased;
+        const char *failure; /* why not erased ("" when erased); valid while the wipe lives */
+        uint64_t reported_capacity;
+        uint64_t verified_capacity; /* 0 when no tagged pass was verified */
+        bool fake_capacity;
+        uint64_t usable_capacity; /* when fake_capacity */
+        uint64_t bytes_written;
+        uint64_t bytes_verified;
+        uint64_t errors; /* write errors + read errors + mismatched blocks */
+        double seconds;
+};
+
+/* Fill *ret with the outcome. -EINVAL before mg_wipe_run produced a record. */
+int mg_wipe_get_result(const struct mg_wipe *w, struct mg_wipe_result *ret);
 
 /* The record as certificate JSON (malloc'd string). -EINVAL before mg_wipe_run produced one. */
 int mg_wipe_certificate_json(const struct mg_wipe *w, char **ret);
