@@ -1,0 +1,318 @@
+/* The scanning pipeline: the reader fills jobs (small files batched together), scanning threads
+ * drain them with the shared engine, and the bytes in flight stay under the memory limit. */
+#include <string.h>
+#include <sys/mman.h>
+
+#include "scan-internal.h"
+
+/* Free a job and its items. */
+void scan_job_free(struct scan_job *j)
+{
+        if (!j)
+                return;
+        for (size_t i = 0; i < j->n_items; i++) {
+                free(j->items[i].path);
+                free(j->items[i].stream);
+        }
+        free(j->items);
+        if (j->buf)
+                munmap(j->buf, j->buf_cap);
+        free(j);
+}
+
+/* Give a job's memory back to the budget. */
+static void pool_release(struct scan_pool *p, uint64_t mem)
+{
+        pthread_mutex_lock(&p->lock);
+        p->mem_used -= mem;
+        p->jobs--;
+        pthread_cond_broadcast(&p->cond_space);
+        pthread_mutex_unlock(&p->lock);
+}
+
+/* Scan every item of a job. */
+static int pool_run_job(struct mg_scan *s, struct scan_job *j)
+{
+        for (size_t i = 0; i < j->n_items; i++) {
+                const struct scan_item *it = &j->items[i];
+                if (atomic_load(&s->cancelled))
+                        return -ECANCELED;
+                int r = scan_clam_item(s, it, j->buf + it->data_off);
+                if (r < 0)
+                        return r;
+                pthread_mutex_lock(&s->lock);
+                if (it->region == MG_REGION_FILE && !it->chunk)
+                        s->files++;
+                else if (it->region == MG_REGION_FILE && it->first_chunk)
+                        s->files++;
+                s->bytes_scanned += it->len;
+                pthread_mutex_unlock(&s->lock);
+        }
+        return 0;
+}
+
+/* A scanning thread: take jobs until the queue is closed and empty. */
+static void *pool_worker(void *arg)
+{
+        struct mg_scan *s = arg;
+        struct scan_pool *p = &s->pool;
+        for (;;) {
+                pthread_mutex_lock(&p->lock);
+                while (!p->head && !p->closing)
+                        pthread_cond_wait(&p->cond_work, &p->lock);
+                struct scan_job *j = p->head;
+                if (!j) {
+                        pthread_mutex_unlock(&p->lock);
+                        return NULL;
+                }
+                p->head = j->next;
+                if (!p->head)
+                        p->tail = NULL;
+                bool failed = p->error != 0;
+                pthread_mutex_unlock(&p->lock);
+
+                int r = failed ? 0 : pool_run_job(s, j);
+                uint64_t mem = j->mem;
+                scan_job_free(j);
+                if (r < 0) {
+                        pthread_mutex_lock(&p->lock);
+                        if (!p->error)
+                                p->error = r;
+                        pthread_mutex_unlock(&p->lock);
+                }
+                pool_release(p, mem);
+        }
+}
+
+/* Start the scanning threads (none when one thread is asked for: jobs then run inline). */
+int scan_pool_start(struct mg_scan *s)
+{
+        struct scan_pool *p = &s->pool;
+        p->mem_limit = s->opts.memory_limit;
+        if (s->opts.threads <= 1)
+                return 0;
+        p->threads = calloc(s->opts.threads, sizeof(pthread_t));
+        if (!p->threads)
+                return -ENOMEM;
+        for (unsigned i = 0; i < s->opts.threads; i++) {
+                int r = pthread_create(&p->threads[i], NULL, pool_worker, s);
+                if (r) {
+                        scan_pool_finish(s);
+                        return -r;
+                }
+                p->n_threads++;
+        }
+        return 0;
+}
+
+/* Close the queue, wait for the threads, and return the first error. */
+int scan_pool_finish(struct mg_scan *s)
+{
+        struct scan_pool *p = &s->pool;
+        pthread_mutex_lock(&p->lock);
+        p->closing = true;
+        pthread_cond_broadcast(&p->cond_work);
+        pthread_mutex_unlock(&p->lock);
+        for (unsigned i = 0; i < p->n_threads; i++)
+                pthread_join(p->threads[i], NULL);
+        p->n_threads = 0;
+        free(p->threads);
+        p->threads = NULL;
+        while (p->head) {
+                struct scan_job *j = p->head;
+                p->head = j->next;
+                p->mem_used -= j->mem;
+                p->jobs--;
+                scan_job_free(j);
+        }
+        p->tail = NULL;
+        return p->error;
+}
+
+/* Discard a job that needs no scanning. */
+void scan_job_drop(struct mg_scan *s, struct scan_job *j)
+{
+        uint64_t mem = j->mem;
+        scan_job_free(j);
+        pool_release(&s->pool, mem);
+}
+
+/* Wait until @bytes fit in the memory budget, then charge them. */
+static int pool_acquire(struct mg_scan *s, uint64_t bytes)
+{
+        struct scan_pool *p = &s->pool;
+        pthread_mutex_lock(&p->lock);
+        /* a job larger than the whole budget waits until nothing else is in flight */
+        unsigned max_jobs = 2 * MG_MAX(p->n_threads, 1u) + 2;
+        while (p->mem_used > 0 && (p->mem_used + bytes > p->mem_limit || p->jobs >= max_jobs) &&
+               !p->error && !atomic_load(&s->cancelled))
+                pthread_cond_wait(&p->cond_space, &p->lock);
+        int r = p->error ? p->error : atomic_load(&s->cancelled) ? -ECANCELED : 0;
+        if (r == 0) {
+                p->mem_used += bytes;
+                p->jobs++;
+        }
+        pthread_mutex_unlock(&p->lock);
+        return r;
+}
+
+/* Charge and map a job's buffer. */
+static int pool_job_new(struct mg_scan *s, size_t bytes, struct scan_job **ret)
+{
+        int r = pool_acquire(s, bytes);
+        if (r < 0)
+                return r;
+        /* job buffers are mapped, not malloc'd: freed at once, they never fragment the heap or
+         * the scanning threads' arenas */
+        struct scan_job *j = calloc(1, sizeof(*j));
+        if (j && bytes) {
+                j->buf =
+                    mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+                if (j->buf == MAP_FAILED)
+                        j->buf = NULL;
+        }
+        if (!j || (bytes && !j->buf)) {
+                free(j);
+                pool_release(&s->pool, bytes);
+                return -ENOMEM;
+        }
+        j->buf_cap = bytes;
+        j->mem = bytes;
+        *ret = j;
+        return 0;
+}
+
+/* Create a job with a buffer of @bytes, charged against the memory limit. The small-file batch
+ * is sent first: the reader must never wait for memory while holding some. */
+int scan_job_new(struct mg_scan *s, size_t bytes, struct scan_job **ret)
+{
+        int r = scan_batch_flush(s);
+        if (r < 0)
+                return r;
+        return pool_job_new(s, bytes, ret);
+}
+
+/* Append an item to a job and reserve its bytes; NULL if it does not fit or on ENOMEM. */
+unsigned char *scan_job_add(struct scan_job *j, const struct scan_item *tmpl, size_t len)
+{
+        if (len > j->buf_cap - j->buf_len)
+                return NULL;
+        if (j->n_items == j->cap_items) {
+                size_t cap = j->cap_items ? j->cap_items * 2 : 8;
+                struct scan_item *n = realloc(j->items, cap * sizeof(*n));
+                if (!n)
+                        return NULL;
+                j->items = n;
+                j->cap_items = cap;
+        }
+        struct scan_item *it = &j->items[j->n_items];
+        *it = *tmpl;
+        it->path = tmpl->path ? strdup(tmpl->path) : NULL;
+        it->stream = tmpl->stream ? strdup(tmpl->stream) : NULL;
+        if ((tmpl->path && !it->path) || (tmpl->stream && !it->stream)) {
+                free(it->path);
+                free(it->stream);
+                return NULL;
+        }
+        it->data_off = j->buf_len;
+        it->len = len;
+        j->buf_len += len;
+        j->n_items++;
+        return j->buf + it->data_off;
+}
+
+/* Hand a job to the scanning threads, or scan it here with one thread. */
+int scan_job_submit(struct mg_scan *s, struct scan_job *j)
+{
+        struct scan_pool *p = &s->pool;
+        if (p->n_threads == 0) {
+                int r = pool_run_job(s, j);
+                uint64_t mem = j->mem;
+                scan_job_free(j);
+                pool_release(p, mem);
+                return r;
+        }
+        pthread_mutex_lock(&p->lock);
+        int r = p->error;
+        if (r == 0) {
+                j->next = NULL;
+                if (p->tail)
+                        p->tail->next = j;
+                else
+                        p->head = j;
+                p->tail = j;
+                pthread_cond_signal(&p->cond_work);
+        }
+        pthread_mutex_unlock(&p->lock);
+        if (r < 0) {
+                pool_release(p, j->mem);
+                scan_job_free(j);
+        }
+        return r;
+}
+
+/* Send the batch being filled, if any. */
+int scan_batch_flush(struct mg_scan *s)
+{
+        struct scan_job *j = s->batch;
+        s->batch = NULL;
+        if (!j)
+                return 0;
+        if (j->n_items == 0) {
+                pool_release(&s->pool, j->mem);
+                scan_job_free(j);
+                return 0;
+        }
+        return scan_job_submit(s, j);
+}
+
+/* Add a file's bytes: small ones go into the shared batch, larger ones get a job of their own. */
+int scan_batch_add(struct mg_scan *s, const struct scan_item *tmpl, size_t len,
+                   int (*read)(void *ud, unsigned char *buf, size_t len), void *ud)
+{
+        int r;
+        struct scan_job *j;
+        bool own = len > SCAN_BATCH_BYTES / 4;
+        if (own) {
+                r = scan_job_new(s, len, &j);
+                if (r < 0)
+                        return r;
+        } else {
+                if (s->batch && (s->batch->buf_cap - s->batch->buf_len < len ||
+                                 s->batch->n_items >= SCAN_BATCH_ITEMS)) {
+                        r = scan_batch_flush(s);
+                        if (r < 0)
+                                return r;
+                }
+                if (!s->batch) {
+                        r = pool_job_new(s, SCAN_BATCH_BYTES, &s->batch);
+                        if (r < 0)
+                                return r;
+                }
+                j = s->batch;
+        }
+        unsigned char *buf = scan_job_add(j, tmpl, len);
+        if (!buf) {
+                if (own) {
+                        pool_release(&s->pool, j->mem);
+                        scan_job_free(j);
+                }
+                return -ENOMEM;
+        }
+        r = read(ud, buf, len);
+        if (r < 0 || r == 1) {
+                /* drop the item: nothing usable was read (the reader recorded why) */
+                struct scan_item *it = &j->items[--j->n_items];
+                j->buf_len = it->data_off;
+                free(it->path);
+                free(it->stream);
+                if (own) {
+                        pool_release(&s->pool, j->mem);
+                        scan_job_free(j);
+                }
+                return r < 0 ? r : 0;
+        }
+        if (own)
+                return scan_job_submit(s, j);
+        return 0;
+}

@@ -1,0 +1,811 @@
+/* Walking a medium with The Sleuth Kit: partitions, gaps, boot records, file systems, every
+ * file and stream (deleted ones too), and unallocated space. Nothing is mounted. */
+#include <mediagate/escape.h>
+#include <string.h>
+
+#include "scan-internal.h"
+
+/* A set of inode numbers (open addressing), to notice files the directory walk missed. */
+struct inum_set {
+        uint64_t *slots; /* value + 1; 0 = empty */
+        size_t cap, n;
+};
+
+/* Insert @v; returns 1 if new, 0 if present, -ENOMEM. */
+static int inum_set_add(struct inum_set *set, uint64_t v)
+{
+        if ((set->n + 1) * 2 > set->cap) {
+                size_t cap = set->cap ? set->cap * 2 : 1024;
+                if (cap > ((size_t)1 << 28))
+                        return -ENOMEM;
+                uint64_t *n = calloc(cap, sizeof(uint64_t));
+                if (!n)
+                        return -ENOMEM;
+                for (size_t i = 0; i < set->cap; i++) {
+                        if (!set->slots[i])
+                                continue;
+                        size_t h =
+                            (size_t)((set->slots[i] * 0x9e3779b97f4a7c15ULL) >> 7) & (cap - 1);
+                        while (n[h])
+                                h = (h + 1) & (cap - 1);
+                        n[h] = set->slots[i];
+                }
+                free(set->slots);
+                set->slots = n;
+                set->cap = cap;
+        }
+        uint64_t key = v + 1;
+        size_t h = (size_t)((key * 0x9e3779b97f4a7c15ULL) >> 7) & (set->cap - 1);
+        while (set->slots[h]) {
+                if (set->slots[h] == key)
+                        return 0;
+                h = (h + 1) & (set->cap - 1);
+        }
+        set->slots[h] = key;
+        set->n++;
+        return 1;
+}
+
+/* True if @v is in the set. */
+static bool inum_set_has(const struct inum_set *set, uint64_t v)
+{
+        if (!set->cap)
+                return false;
+        uint64_t key = v + 1;
+        size_t h = (size_t)((key * 0x9e3779b97f4a7c15ULL) >> 7) & (set->cap - 1);
+        while (set->slots[h]) {
+                if (set->slots[h] == key)
+                        return true;
+                h = (h + 1) & (set->cap - 1);
+        }
+        return false;
+}
+
+/* A directory waiting to be walked. */
+struct walk_dir {
+        TSK_INUM_T inum;
+        char *path;
+        uint32_t depth;
+        bool deleted;
+};
+
+/* State of the walk over one file system. */
+struct walk_fs {
+        struct mg_scan *s;
+        TSK_FS_INFO *fs;
+        int volume;
+        uint64_t vol_off, vol_len;
+        bool corrupt;
+        struct inum_set files, dirs;
+        struct walk_dir *stack;
+        size_t n_stack, cap_stack;
+        /* unallocated run being merged */
+        uint64_t run_start, run_len;
+        int error;
+};
+
+/* True if all @n bytes are 0x00, or all are 0xFF. */
+static bool walk_is_blank(const unsigned char *p, size_t n)
+{
+        static const unsigned char zero[4096];
+        static unsigned char ones[4096];
+        if (!ones[0])
+                memset(ones, 0xff, sizeof(ones));
+        if (n == 0 || (p[0] != 0 && p[0] != 0xff))
+                return false;
+        const unsigned char *ref = p[0] ? ones : zero;
+        for (size_t i = 0; i < n; i += sizeof(zero))
+                if (memcmp(p + i, ref, MG_MIN(sizeof(zero), n - i)) != 0)
+                        return false;
+        return true;
+}
+
+/* Scan a range of raw medium bytes in overlapping chunks. */
+static int walk_raw(struct mg_scan *s, enum mg_region region, int volume, uint64_t off,
+                    uint64_t len)
+{
+        if (off >= s->size)
+                return 0;
+        len = MG_MIN(len, s->size - off);
+        uint64_t pos = 0;
+        while (pos < len) {
+                if (atomic_load(&s->cancelled))
+                        return -ECANCELED;
+                size_t n = (size_t)MG_MIN((uint64_t)SCAN_RAW_CHUNK, len - pos);
+                struct scan_job *j;
+                int r = scan_job_new(s, n, &j);
+                if (r < 0)
+                        return r;
+                struct scan_item tmpl = {
+                    .region = region, .volume = volume, .carve = true, .offset = off + pos};
+                unsigned char *buf = scan_job_add(j, &tmpl, n);
+                ssize_t k = buf ? tsk_img_read(s->img, (TSK_OFF_T)(off + pos), (char *)buf, n) : -1;
+                if (!buf || k != (ssize_t)n) {
+                        scan_job_drop(s, j);
+                        if (!buf)
+                                return -ENOMEM;
+                        scan_flag(s, MG_VERDICT_UNREADABLE,
+                                  "read error on the medium at offset %llu",
+                                  (unsigned long long)(off + pos));
+                        tsk_error_reset();
+                        return 0;
+                }
+                atomic_fetch_add(&s->bytes_read, (uint64_t)n);
+                if (walk_is_blank(buf, n)) {
+                        /* never written (0x00) or erased flash (0xFF): nothing can match here that
+                         * the overlap with its neighbours does not already cover */
+                        scan_job_drop(s, j);
+                        r = 0;
+                } else {
+                        r = scan_job_submit(s, j);
+                }
+                if (r < 0)
+                        return r;
+                scan_progress(s, off + pos + n, NULL, false);
+                if (pos + n >= len)
+                        break;
+                pos += n - SCAN_RAW_OVERLAP;
+        }
+        return 0;
+}
+
+/* Reader of one attribute for scan_batch_add(). */
+struct walk_attr_read {
+        struct walk_fs *w;
+        const TSK_FS_ATTR *attr;
+        const char *path;
+        bool deleted;
+        uint64_t off;
+};
+
+/* Fill @buf with @len bytes of the attribute; 1 if the content cannot be read. */
+static int walk_attr_fill(void *ud, unsigned char *buf, size_t len)
+{
+        struct walk_attr_read *r = ud;
+        struct mg_scan *s = r->w->s;
+        size_t done = 0;
+        while (done < len) {
+                if (atomic_load(&s->cancelled))
+                        return -ECANCELED;
+                size_t want = MG_MIN(len - done, (size_t)4 << 20);
+                ssize_t k = tsk_fs_attr_read(r->attr, (TSK_OFF_T)(r->off + done),
+                                             (char *)buf + done, want, TSK_FS_FILE_READ_FLAG_NONE);
+                if (k <= 0) {
+                        if (!r->deleted) {
+                                _cleanup_free_ char *p = scan_escape_path(r->path);
+                                _cleanup_free_ char *e = mg_escape_str(tsk_error_get_errstr());
+                                r->w->corrupt = true;
+                                scan_flag(s, MG_VERDICT_UNREADABLE,
+                                          "volume %d: %s: file content cannot be read: %s",
+                                          r->w->volume, p ? p : "?", e ? e : "?");
+                        }
+                        tsk_error_reset();
+                        return 1;
+                }
+                done += (size_t)k;
+        }
+        atomic_fetch_add(&s->bytes_read, (uint64_t)len);
+        return 0;
+}
+
+/* Scan one stream of a file: in one piece up to the engine limit, else in overlapping chunks. */
+static int walk_stream(struct walk_fs *w, const TSK_FS_ATTR *a, const char *path,
+                       const char *stream, bool deleted)
+{
+        struct mg_scan *s = w->s;
+        uint64_t size = a->size > 0 ? (uint64_t)a->size : 0;
+        uint64_t cap = MG_MAX(w->vol_len * 4, (uint64_t)16 << 30);
+        if (deleted)
+                cap = w->vol_len; /* a deleted file's recovered size is a guess */
+        if (size > cap) {
+                if (!deleted) {
+                        _cleanup_free_ char *p = scan_escape_path(path);
+                        scan_flag(s, MG_VERDICT_UNSAFE,
+                                  "volume %d: %s: claims %llu bytes, more than the scanner reads",
+                                  w->volume, p ? p : "?", (unsigned long long)size);
+                }
+                size = cap;
+        }
+        uint64_t first = 0;
+        if ((a->flags & TSK_FS_ATTR_NONRES) && a->nrd.run &&
+            !(a->nrd.run->flags & TSK_FS_ATTR_RUN_FLAG_SPARSE))
+                first = w->vol_off + (uint64_t)a->nrd.run->addr * w->fs->block_size;
+        struct scan_item tmpl = {.region = MG_REGION_FILE,
+                                 .volume = w->volume,
+                                 .deleted = deleted,
+                                 .path = (char *)path,
+                                 .stream = (char *)stream,
+                                 .offset = first};
+        struct walk_attr_read rd = {.w = w, .attr = a, .path = path, .deleted = deleted};
+        /* progress: the position on the medium, as far as a file's first block tells it */
+        uint64_t at = first ? first : w->vol_off;
+        if (size <= s->engine->max_file_size) {
+                scan_progress(s, at + size, path, false);
+                return scan_batch_add(s, &tmpl, (size_t)size, walk_attr_fill, &rd);
+        }
+
+        tmpl.chunk = true;
+        for (uint64_t off = 0; off < size;) {
+                size_t n = (size_t)MG_MIN((uint64_t)SCAN_FILE_CHUNK, size - off);
+                tmpl.first_chunk = off == 0;
+                struct scan_job *j;
+                int r = scan_job_new(s, n, &j);
+                if (r < 0)
+                        return r;
+                unsigned char *buf = scan_job_add(j, &tmpl, n);
+                if (!buf) {
+                        scan_job_drop(s, j);
+                        return -ENOMEM;
+                }
+                rd.off = off;
+                r = walk_attr_fill(&rd, buf, n);
+                if (r != 0) {
+                        scan_job_drop(s, j);
+                        return r < 0 ? r : 0;
+                }
+                r = scan_job_submit(s, j);
+                if (r < 0)
+                        return r;
+                scan_progress(s, at + off + n, path, false);
+                if (off + n >= size)
+                        break;
+                off += n - SCAN_FILE_OVERLAP;
+        }
+        return 0;
+}
+
+/* True for attributes that hold content: default data, NTFS data streams and extended
+ * attributes, HFS+ data and resource forks. */
+static bool walk_attr_is_content(const TSK_FS_ATTR *a)
+{
+        switch ((int)a->type) {
+        case TSK_FS_ATTR_TYPE_DEFAULT:
+        case TSK_FS_ATTR_TYPE_NTFS_DATA:
+        case TSK_FS_ATTR_TYPE_NTFS_EA:
+        case TSK_FS_ATTR_TYPE_HFS_DATA:
+        case TSK_FS_ATTR_TYPE_HFS_RSRC:
+                return true;
+        default:
+                return false;
+        }
+}
+
+/* The stream name to report for an attribute, or NULL for the file's main content. */
+static const char *walk_stream_name(const TSK_FS_ATTR *a)
+{
+        if ((int)a->type == TSK_FS_ATTR_TYPE_NTFS_EA)
+                return "$EA";
+        if ((int)a->type == TSK_FS_ATTR_TYPE_HFS_RSRC)
+                return "rsrc";
+        if ((int)a->type == TSK_FS_ATTR_TYPE_NTFS_DATA && a->name && a->name[0] &&
+            strcmp(a->name, "$Data") != 0)
+                return a->name;
+        return NULL;
+}
+
+/* Scan every content stream of a file (only named streams for a directory). */
+static int walk_file(struct walk_fs *w, TSK_FS_FILE *f, const char *path, bool deleted,
+                     bool named_only)
+{
+        int n = tsk_fs_file_attr_getsize(f);
+        if (n < 0) {
+                tsk_error_reset();
+                return 0;
+        }
+        bool any = false;
+        for (int i = 0; i < n && i < 1024; i++) {
+                const TSK_FS_ATTR *a = tsk_fs_file_attr_get_idx(f, i);
+                if (!a || !walk_attr_is_content(a))
+                        continue;
+                const char *stream = walk_stream_name(a);
+                if (named_only && !stream)
+                        continue;
+                if (stream && !strcmp(stream, "$Bad"))
+                        continue; /* $BadClus:$Bad spans the volume */
+                any = true;
+                int r = walk_stream(w, a, path, stream, deleted);
+                if (r < 0)
+                        return r;
+        }
+        tsk_error_reset();
+        if (!any && !named_only && f->meta && f->meta->size == 0) {
+                /* an empty file: count it */
+                pthread_mutex_lock(&w->s->lock);
+                w->s->files++;
+                pthread_mutex_unlock(&w->s->lock);
+        }
+        return 0;
+}
+
+/* Push a directory for walking. */
+static int walk_push(struct walk_fs *w, TSK_INUM_T inum, const char *path, uint32_t depth,
+                     bool deleted)
+{
+        if (w->n_stack == w->cap_stack) {
+                size_t cap = w->cap_stack ? w->cap_stack * 2 : 64;
+                struct walk_dir *n = realloc(w->stack, cap * sizeof(*n));
+                if (!n)
+                        return -ENOMEM;
+                w->stack = n;
+                w->cap_stack = cap;
+        }
+        char *p = strdup(path);
+        if (!p)
+                return -ENOMEM;
+        w->stack[w->n_stack++] = (struct walk_dir){inum, p, depth, deleted};
+        return 0;
+}
+
+/* Build "parent/name" into a new string; NULL (with a reason recorded) if too long. */
+static char *walk_join(struct walk_fs *w, const char *parent, const char *name)
+{
+        size_t plen = strlen(parent), nlen = strlen(name);
+        if (plen + 1 + nlen >= SCAN_MAX_PATH) {
+                _cleanup_free_ char *p = scan_escape_path(parent);
+                scan_flag(w->s, MG_VERDICT_UNSAFE, "volume %d: path longer than %zu bytes under %s",
+                          w->volume, SCAN_MAX_PATH, p ? p : "?");
+                errno = E2BIG;
+                return NULL;
+        }
+        char *path = malloc(plen + nlen + 2);
+        if (!path) {
+                errno = ENOMEM;
+                return NULL;
+        }
+        memcpy(path, parent, plen);
+        size_t k = plen;
+        if (k == 0 || path[k - 1] != '/')
+                path[k++] = '/';
+        memcpy(path + k, name, nlen + 1);
+        return path;
+}
+
+/* A deleted name whose metadata libtsk did not load: open it by address, and scan it if it was
+ * not reused (still unallocated and, on NTFS, the sequence number matches). */
+static int walk_deleted_meta(struct walk_fs *w, const struct walk_dir *parent,
+                             const TSK_FS_NAME *nm)
+{
+        TSK_FS_FILE *f = tsk_fs_file_open_meta(w->fs, NULL, nm->meta_addr);
+        if (!f) {
+                tsk_error_reset();
+                return 0;
+        }
+        int r = 0;
+        TSK_FS_META *m = f->meta;
+        /* NTFS bumps a record's sequence number when it frees it: one more than the name's
+         * means the same file, deleted and not reused since */
+        bool same = m && (m->flags & TSK_FS_META_FLAG_UNALLOC) &&
+                    (!TSK_FS_TYPE_ISNTFS(w->fs->ftype) || m->seq == nm->meta_seq ||
+                     m->seq == (uint16_t)(nm->meta_seq + 1)) &&
+                    m->type == TSK_FS_META_TYPE_REG;
+        if (same) {
+                char *path = walk_join(w, parent->path, nm->name);
+                if (path)
+                        r = walk_file(w, f, path, true, false);
+                else if (errno == ENOMEM)
+                        r = -ENOMEM;
+                free(path);
+        }
+        tsk_fs_file_close(f);
+        return r;
+}
+
+/* Handle one directory entry. */
+static int walk_entry(struct walk_fs *w, const struct walk_dir *parent, TSK_FS_FILE *f)
+{
+        struct mg_scan *s = w->s;
+        const TSK_FS_NAME *nm = f->name;
+        if (!nm || !nm->name)
+                return 0;
+        if (!strcmp(nm->name, ".") || !strcmp(nm->name, ".."))
+                return 0;
+        TSK_FS_META *m = f->meta;
+        bool name_deleted = nm->flags & TSK_FS_NAME_FLAG_UNALLOC;
+        if (!m && name_deleted && nm->meta_addr)
+                return walk_deleted_meta(w, parent, nm);
+        if (!m)
+                return 0; /* a name with no metadata left: nothing to read */
+        bool meta_deleted = m->flags & TSK_FS_META_FLAG_UNALLOC;
+        if (name_deleted && !meta_deleted && m->type != TSK_FS_META_TYPE_VIRT_DIR)
+                return 0; /* the inode was reused by a live file, scanned under its own name */
+        bool deleted = parent->deleted || name_deleted || meta_deleted;
+
+        _cleanup_free_ char *path = walk_join(w, parent->path, nm->name);
+        if (!path)
+                return errno == ENOMEM ? -ENOMEM : 0;
+
+        if (m->type == TSK_FS_META_TYPE_VIRT_DIR && TSK_FS_TYPE_ISEXT(w->fs->ftype))
+                return 0; /* libtsk's ext orphan search trusts corrupt inodes (gigabytes of
+                           * memory, crashes); deleted ext content is scanned as unallocated */
+        if (m->type == TSK_FS_META_TYPE_DIR || m->type == TSK_FS_META_TYPE_VIRT_DIR) {
+                int r = walk_file(w, f, path, deleted, true);
+                if (r < 0)
+                        return r;
+                r = inum_set_add(&w->dirs, m->addr);
+                if (r < 0)
+                        return r;
+                if (r == 0)
+                        return 0; /* seen: a loop or a second link */
+                if (parent->depth + 1 > s->opts.max_dir_depth) {
+                        _cleanup_free_ char *p = scan_escape_path(path);
+                        scan_flag(s, MG_VERDICT_UNSAFE,
+                                  "volume %d: %s: directory tree deeper than %u levels", w->volume,
+                                  p ? p : "?", s->opts.max_dir_depth);
+                        return 0;
+                }
+                return walk_push(w, m->addr, path, parent->depth + 1, deleted);
+        }
+        if (!deleted) {
+                int r = inum_set_add(&w->files, m->addr);
+                if (r < 0)
+                        return r;
+                if (r == 0)
+                        return 0; /* a hard link to a file already scanned */
+        }
+        return walk_file(w, f, path, deleted, false);
+}
+
+/* Walk directories from the stack until it is empty (no depth limit but ours). */
+static int walk_dirs(struct walk_fs *w)
+{
+        struct mg_scan *s = w->s;
+        int r = 0;
+        while (w->n_stack > 0 && r == 0) {
+                struct walk_dir d = w->stack[--w->n_stack];
+                if (atomic_load(&s->cancelled)) {
+                        free(d.path);
+                        return -ECANCELED;
+                }
+                tsk_error_reset();
+                /* libtsk reads a whole directory into one buffer sized from its inode: check
+                 * the size first, a corrupt inode can claim gigabytes */
+                TSK_FS_FILE *df = tsk_fs_file_open_meta(w->fs, NULL, d.inum);
+                uint64_t dsize =
+                    df && df->meta && df->meta->size > 0 ? (uint64_t)df->meta->size : 0;
+                bool virt = df && df->meta && df->meta->type == TSK_FS_META_TYPE_VIRT_DIR;
+                if (df)
+                        tsk_fs_file_close(df);
+                tsk_error_reset();
+                if (!virt && dsize > MG_MIN(w->vol_len, (uint64_t)SCAN_MAX_DIR_BYTES)) {
+                        _cleanup_free_ char *p = scan_escape_path(d.path);
+                        w->corrupt = true;
+                        scan_flag(s, MG_VERDICT_UNREADABLE,
+                                  "volume %d: directory %s claims %llu bytes: not read", w->volume,
+                                  p ? p : "?", (unsigned long long)dsize);
+                        free(d.path);
+                        continue;
+                }
+                TSK_FS_DIR *dir = tsk_fs_dir_open_meta(w->fs, d.inum);
+                if (!dir) {
+                        if (!d.deleted) {
+                                _cleanup_free_ char *p = scan_escape_path(d.path);
+                                _cleanup_free_ char *e = mg_escape_str(tsk_error_get_errstr());
+                                w->corrupt = true;
+                                scan_flag(s, MG_VERDICT_UNREADABLE,
+                                          "volume %d: directory %s cannot be read: %s", w->volume,
+                                          p ? p : "?", e ? e : "?");
+                        }
+                        tsk_error_reset();
+                        free(d.path);
+                        continue;
+                }
+                size_t n = tsk_fs_dir_getsize(dir);
+                for (size_t i = 0; i < n && r == 0; i++) {
+                        TSK_FS_FILE *f = tsk_fs_dir_get(dir, i);
+                        if (!f) {
+                                tsk_error_reset();
+                                continue;
+                        }
+                        r = walk_entry(w, &d, f);
+                        tsk_fs_file_close(f);
+                }
+                tsk_fs_dir_close(dir);
+                free(d.path);
+        }
+        return r;
+}
+
+/* Meta walk: files and directories the directory walk did not reach. */
+static TSK_WALK_RET_ENUM walk_meta_cb(TSK_FS_FILE *f, void *ptr)
+{
+        struct walk_fs *w = ptr;
+        if (atomic_load(&w->s->cancelled)) {
+                w->error = -ECANCELED;
+                return TSK_WALK_STOP;
+        }
+        TSK_FS_META *m = f->meta;
+        if (!m || !(m->flags & TSK_FS_META_FLAG_ALLOC))
+                return TSK_WALK_CONT;
+        char path[64];
+        if (m->type == TSK_FS_META_TYPE_REG && !inum_set_has(&w->files, m->addr)) {
+                snprintf(path, sizeof(path), "/$Unreached/inode-%llu", (unsigned long long)m->addr);
+                inum_set_add(&w->files, m->addr);
+                int r = walk_file(w, f, path, false, false);
+                if (r < 0) {
+                        w->error = r;
+                        return TSK_WALK_STOP;
+                }
+        } else if (m->type == TSK_FS_META_TYPE_DIR && !inum_set_has(&w->dirs, m->addr)) {
+                snprintf(path, sizeof(path), "/$Unreached/inode-%llu", (unsigned long long)m->addr);
+                if (inum_set_add(&w->dirs, m->addr) < 0 ||
+                    walk_push(w, m->addr, path, 1, false) < 0) {
+                        w->error = -ENOMEM;
+                        return TSK_WALK_STOP;
+                }
+        }
+        return TSK_WALK_CONT;
+}
+
+/* Scan the merged unallocated run. */
+static int walk_unalloc_flush(struct walk_fs *w)
+{
+        if (!w->run_len)
+                return 0;
+        uint64_t bs = w->fs->block_size;
+        int r = walk_raw(w->s, MG_REGION_UNALLOCATED, w->volume, w->vol_off + w->run_start * bs,
+                         w->run_len * bs);
+        w->run_len = 0;
+        return r;
+}
+
+/* Block walk: merge unallocated blocks into runs. */
+static TSK_WALK_RET_ENUM walk_block_cb(const TSK_FS_BLOCK *b, void *ptr)
+{
+        struct walk_fs *w = ptr;
+        uint64_t addr = b->addr, bs = w->fs->block_size;
+        if (w->run_len && addr == w->run_start + w->run_len &&
+            (w->run_len + 1) * bs <= (uint64_t)SCAN_RAW_CHUNK * 4) {
+                w->run_len++;
+                return TSK_WALK_CONT;
+        }
+        int r = walk_unalloc_flush(w);
+        if (r < 0) {
+                w->error = r;
+                return TSK_WALK_STOP;
+        }
+        w->run_start = addr;
+        w->run_len = 1;
+        return TSK_WALK_CONT;
+}
+
+/* Walk one readable file system. */
+static int walk_fs(struct mg_scan *s, TSK_FS_INFO *fs, int volume, uint64_t off, uint64_t len)
+{
+        struct walk_fs w = {.s = s, .fs = fs, .volume = volume, .vol_off = off, .vol_len = len};
+        int r = inum_set_add(&w.dirs, fs->root_inum);
+        if (r >= 0)
+                r = walk_push(&w, fs->root_inum, "/", 0, false);
+        if (r >= 0)
+                r = walk_dirs(&w);
+
+        /* libtsk's own walks stop at 128 levels; ours does not, and the inode tables tell if
+         * anything was still missed (FAT has no inode table: its "inodes" are directory
+         * entries, all reached by the walk above) */
+        if (r >= 0 && !TSK_FS_TYPE_ISFAT(fs->ftype) && fs->ftype != TSK_FS_TYPE_EXFAT) {
+                tsk_error_reset();
+                if (tsk_fs_meta_walk(fs, fs->first_inum, fs->last_inum, TSK_FS_META_FLAG_ALLOC,
+                                     walk_meta_cb, &w))
+                        tsk_error_reset();
+                r = w.error;
+                if (r >= 0)
+                        r = walk_dirs(&w);
+        }
+        if (r >= 0) {
+                tsk_error_reset();
+                w.error = 0;
+                if (tsk_fs_block_walk(fs, fs->first_block, fs->last_block,
+                                      TSK_FS_BLOCK_WALK_FLAG_UNALLOC | TSK_FS_BLOCK_WALK_FLAG_CONT |
+                                          TSK_FS_BLOCK_WALK_FLAG_META |
+                                          TSK_FS_BLOCK_WALK_FLAG_AONLY,
+                                      walk_block_cb, &w))
+                        tsk_error_reset();
+                r = w.error;
+                if (r >= 0)
+                        r = walk_unalloc_flush(&w);
+        }
+        /* bytes of the partition past the end of the file system */
+        uint64_t fs_end = (uint64_t)(fs->last_block_act + 1) * fs->block_size;
+        if (r >= 0 && fs_end < len)
+                r = walk_raw(s, MG_REGION_UNALLOCATED, volume, off + fs_end, len - fs_end);
+
+        for (size_t i = 0; i < w.n_stack; i++)
+                free(w.stack[i].path);
+        free(w.stack);
+        free(w.files.slots);
+        free(w.dirs.slots);
+        if (r >= 0 && w.corrupt)
+                scan_set_volume(s, volume, tsk_fs_type_toname(fs->ftype), MG_VOLUME_UNREADABLE,
+                                "file system damaged: some content could not be read");
+        return r < 0 ? r : 0;
+}
+
+/* Scan one volume: its boot area, then its file system or, failing that, its raw bytes. */
+static int walk_volume(struct mg_scan *s, uint64_t off, uint64_t len, const char *scheme,
+                       uint64_t hybrid_end)
+{
+        int vi;
+        int r = scan_add_volume(s, off, len, scheme, &vi);
+        if (r < 0) {
+                scan_flag(s, MG_VERDICT_UNREADABLE, "too many partitions");
+                return 0;
+        }
+        r = walk_raw(s, MG_REGION_BOOT, vi, off, MG_MIN(len, SCAN_BOOT_AREA));
+        if (r < 0)
+                return r;
+        tsk_error_reset();
+        TSK_FS_INFO *fs = tsk_fs_open_img(s->img, (TSK_OFF_T)off, TSK_FS_TYPE_DETECT);
+        if (fs) {
+                scan_set_volume(s, vi, tsk_fs_type_toname(fs->ftype), MG_VOLUME_OK, NULL);
+                r = walk_fs(s, fs, vi, off, len);
+                tsk_fs_close(fs);
+                scan_progress(s, off + len, NULL, false);
+                return r;
+        }
+        uint32_t err = tsk_error_get_errno();
+        const char *es = tsk_error_get_errstr();
+        _cleanup_free_ char *why = mg_escape_str(es && *es ? es : "no known file system found");
+        tsk_error_reset();
+        if (err == TSK_ERR_FS_ENCRYPTED) {
+                scan_set_volume(s, vi, NULL, MG_VOLUME_ENCRYPTED, why);
+                scan_flag(s, MG_VERDICT_ENCRYPTED, "volume %d: encrypted volume (%s)", vi,
+                          why ? why : "?");
+        } else if (err == TSK_ERR_FS_POSSIBLY_ENCRYPTED) {
+                scan_set_volume(s, vi, NULL, MG_VOLUME_ENCRYPTED, "high-entropy data");
+                scan_flag(s, MG_VERDICT_ENCRYPTED,
+                          "volume %d: high-entropy data: probably an encrypted volume (e.g. "
+                          "VeraCrypt)",
+                          vi);
+        } else if (off + len <= hybrid_end) {
+                /* a slice of a hybrid ISO 9660 image, whose files were walked on the whole
+                 * device: its bytes are still scanned raw below */
+                scan_set_volume(s, vi, NULL, MG_VOLUME_OK, "part of the hybrid ISO 9660 image");
+        } else {
+                scan_set_volume(s, vi, NULL, MG_VOLUME_UNREADABLE, why);
+                scan_flag(s, MG_VERDICT_UNREADABLE,
+                          "volume %d: unknown or corrupt file system (%s)", vi, why ? why : "?");
+        }
+        if (len > SCAN_BOOT_AREA)
+                r = walk_raw(s, MG_REGION_RAW, vi, off + SCAN_BOOT_AREA, len - SCAN_BOOT_AREA);
+        return r;
+}
+
+/* A partition-table entry, in bytes. */
+struct walk_part {
+        uint64_t start, end;
+        int prio; /* 3 volume, 2 table, 1 unallocated */
+};
+
+/* Scan the bytes no volume covers: tables as boot records, the rest as gaps. */
+static int walk_between(struct mg_scan *s, const struct walk_part *parts, size_t n)
+{
+        size_t nb = 0;
+        _cleanup_free_ uint64_t *pts = malloc((2 * n + 2) * sizeof(uint64_t));
+        if (!pts)
+                return -ENOMEM;
+        pts[nb++] = 0;
+        pts[nb++] = s->size;
+        for (size_t i = 0; i < n; i++) {
+                pts[nb++] = parts[i].start;
+                pts[nb++] = parts[i].end;
+        }
+        /* sort the boundaries (n is small) */
+        for (size_t i = 1; i < nb; i++)
+                for (size_t k = i; k > 0 && pts[k - 1] > pts[k]; k--) {
+                        uint64_t t = pts[k];
+                        pts[k] = pts[k - 1];
+                        pts[k - 1] = t;
+                }
+        uint64_t seg_start = 0;
+        int seg_prio = -1;
+        for (size_t i = 0; i + 1 < nb; i++) {
+                uint64_t a = pts[i], b = pts[i + 1];
+                if (a >= b || a >= s->size)
+                        continue;
+                int prio = 0;
+                for (size_t k = 0; k < n; k++)
+                        if (parts[k].start <= a && parts[k].end >= b && parts[k].prio > prio)
+                                prio = parts[k].prio;
+                if (prio != seg_prio) {
+                        if (seg_prio == 2 || seg_prio == 1 || seg_prio == 0) {
+                                int r = walk_raw(s, seg_prio == 2 ? MG_REGION_BOOT : MG_REGION_GAP,
+                                                 -1, seg_start, a - seg_start);
+                                if (r < 0)
+                                        return r;
+                        }
+                        seg_start = a;
+                        seg_prio = prio;
+                }
+        }
+        if (seg_prio >= 0 && seg_prio <= 2 && seg_start < s->size)
+                return walk_raw(s, seg_prio == 2 ? MG_REGION_BOOT : MG_REGION_GAP, -1, seg_start,
+                                s->size - seg_start);
+        return 0;
+}
+
+/* Name of a partition-table scheme. */
+static const char *walk_scheme(TSK_VS_TYPE_ENUM t)
+{
+        switch (t) {
+        case TSK_VS_TYPE_DOS:
+                return "dos";
+        case TSK_VS_TYPE_GPT:
+                return "gpt";
+        case TSK_VS_TYPE_MAC:
+                return "mac";
+        case TSK_VS_TYPE_BSD:
+                return "bsd";
+        case TSK_VS_TYPE_SUN:
+                return "sun";
+        default:
+                return "other";
+        }
+}
+
+/* Walk the whole medium: partitions, or one volume when there is no partition table. */
+int scan_walk_medium(struct mg_scan *s)
+{
+        tsk_error_reset();
+        TSK_VS_INFO *vs = tsk_vs_open(s->img, 0, TSK_VS_TYPE_DETECT);
+        if (!vs) {
+                uint32_t err = tsk_error_get_errno();
+                if (err && err != TSK_ERR_VS_UNKTYPE) {
+                        _cleanup_free_ char *e = mg_escape_str(tsk_error_get_errstr());
+                        scan_flag(s, MG_VERDICT_UNREADABLE, "partition table: %s", e ? e : "?");
+                }
+                tsk_error_reset();
+                return walk_volume(s, 0, s->size, "none", 0);
+        }
+        const char *scheme = walk_scheme(vs->vstype);
+        /* a hybrid image (installer sticks): ISO 9660 on the whole device beside the table */
+        uint64_t hybrid_end = 0;
+        int r = 0;
+        TSK_FS_INFO *iso = tsk_fs_open_img(s->img, 0, TSK_FS_TYPE_ISO9660_DETECT);
+        if (iso) {
+                uint64_t isolen = MG_MIN((uint64_t)iso->block_count * iso->block_size, s->size);
+                int vi;
+                r = scan_add_volume(s, 0, isolen, "none", &vi);
+                if (r == 0) {
+                        scan_set_volume(s, vi, tsk_fs_type_toname(iso->ftype), MG_VOLUME_OK, NULL);
+                        r = walk_fs(s, iso, vi, 0, isolen);
+                        hybrid_end = isolen;
+                }
+                tsk_fs_close(iso);
+                if (r < 0) {
+                        tsk_vs_close(vs);
+                        return r;
+                }
+        }
+        tsk_error_reset();
+        uint64_t bs = vs->block_size;
+        size_t n = MG_MIN((size_t)vs->part_count, (size_t)SCAN_MAX_PARTS * 4);
+        _cleanup_free_ struct walk_part *parts = calloc(n + 1, sizeof(*parts));
+        if (!parts) {
+                tsk_vs_close(vs);
+                return -ENOMEM;
+        }
+        size_t np = 0;
+        for (size_t i = 0; i < n && r == 0; i++) {
+                const TSK_VS_PART_INFO *p = tsk_vs_part_get(vs, (TSK_PNUM_T)i);
+                if (!p)
+                        continue;
+                uint64_t start = (uint64_t)p->start * bs, len = (uint64_t)p->len * bs;
+                if (start >= s->size) {
+                        if (p->flags & TSK_VS_PART_FLAG_ALLOC)
+                                scan_flag(s, MG_VERDICT_UNREADABLE,
+                                          "partition %zu lies beyond the end of the medium", i);
+                        continue;
+                }
+                len = MG_MIN(len, s->size - start);
+                int prio = (p->flags & TSK_VS_PART_FLAG_ALLOC)  ? 3
+                           : (p->flags & TSK_VS_PART_FLAG_META) ? (p->len <= 64 ? 2 : 0)
+                                                                : 1;
+                parts[np++] = (struct walk_part){start, start + len, prio};
+                if (prio == 3)
+                        r = walk_volume(s, start, len, scheme, hybrid_end);
+        }
+        tsk_vs_close(vs);
+        tsk_error_reset();
+        if (r == 0)
+                r = walk_between(s, parts, np);
+        return r;
+}
