@@ -138,6 +138,7 @@ static int cli_wipe_exit(int r)
         return cli_exit_from_errno(r);
 }
 
+/* mediagate wipe: parse options, run the wipe, print and write the certificate. */
 int cli_wipe(int argc, char **argv)
 {
         enum {

@@ -86,27 +86,32 @@ void mg_wipe_free(struct mg_wipe *w)
         free(w);
 }
 
+/* Choose the method. */
 void mg_wipe_set_method(struct mg_wipe *w, enum mg_wipe_method m)
 {
         w->method = m;
 }
 
+/* Choose the verification. */
 void mg_wipe_set_verify(struct mg_wipe *w, enum mg_wipe_verify v)
 {
         w->verify = v;
 }
 
+/* Set MG_WIPE_* flags. */
 void mg_wipe_set_flags(struct mg_wipe *w, unsigned flags)
 {
         w->flags = flags;
 }
 
+/* Route log messages to @fn. */
 void mg_wipe_set_log(struct mg_wipe *w, mg_log_fn fn, void *userdata)
 {
         w->log = fn;
         w->log_ud = userdata;
 }
 
+/* Route progress reports to @fn. */
 void mg_wipe_set_progress(struct mg_wipe *w, mg_wipe_progress_fn fn, void *userdata)
 {
         w->progress = fn;
@@ -124,16 +129,19 @@ static int wipe_set_str(char **dst, const char *s)
         return 0;
 }
 
+/* Record who runs the wipe. */
 int mg_wipe_set_operator(struct mg_wipe *w, const char *name)
 {
         return wipe_set_str(&w->operator_name, name);
 }
 
+/* Record the WIPE entry in the ledger at @path. */
 int mg_wipe_set_ledger(struct mg_wipe *w, const char *path)
 {
         return wipe_set_str(&w->ledger_path, path);
 }
 
+/* Set the size of each I/O request. */
 int mg_wipe_set_io_size(struct mg_wipe *w, size_t bytes)
 {
         if (bytes < WIPE_SPLIT || bytes > WIPE_IO_MAX || bytes % WIPE_SPLIT)
@@ -142,6 +150,7 @@ int mg_wipe_set_io_size(struct mg_wipe *w, size_t bytes)
         return 0;
 }
 
+/* Ask a running wipe to stop (async-signal-safe). */
 void mg_wipe_cancel(struct mg_wipe *w)
 {
         w->cancel = 1;

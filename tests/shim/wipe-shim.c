@@ -132,6 +132,7 @@ static ssize_t shim_io(bool wr, int fd, void *buf, size_t n, off_t off)
         return (ssize_t)done;
 }
 
+/* The interposed calls. */
 ssize_t pread64(int fd, void *buf, size_t n, off_t off)
 {
         return shim_io(false, fd, buf, n, off);
