@@ -235,7 +235,10 @@ int wipe_cert_json(const struct mg_wipe *w, struct mg_buf *b, bool ledger)
                 if (w->luks_err)
                         json_kv_str(&j, "error", strerror(-w->luks_err));
         }
-        json_kv_bool(&j, "counts_as_sanitization", false);
+        json_kv_bool(&j, "kiosk_provisioned", (w->flags & MG_WIPE_KIOSK_PROVISIONED) != 0);
+        json_kv_bool(&j, "counts_as_sanitization",
+                     w->luks && w->keyslots_destroyed > 0 && !w->luks_err &&
+                         (w->flags & MG_WIPE_KIOSK_PROVISIONED));
         json_kv_str(&j, "note",
                     "crypto-erase counts only where the kiosk itself provisioned the LUKS "
                     "volume; here it precedes, and does not replace, the verified overwrite");

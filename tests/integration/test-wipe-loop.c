@@ -233,6 +233,23 @@ static void test_luks_crypto_erase(void **state)
                 /* After the overwrite no LUKS header is left at all. */
                 assert_int_not_equal(tu_sh("cryptsetup isLuks '%s'", img), 0);
         }
+        /* A volume the kiosk provisioned (the caller says so): the crypto-erase counts. */
+        wu_image(img, 20 * MiB, 0);
+        assert_int_equal(tu_sh("cryptsetup luksFormat --type luks2 --batch-mode --pbkdf pbkdf2 "
+                               "--pbkdf-force-iterations 1000 '%s' '%s'",
+                               img, key),
+                         0);
+        struct wu_opts ko = {.flags = MG_WIPE_KIOSK_PROVISIONED};
+        json_object *kj = wu_wipe(img, &ko, NULL);
+        assert_true(wu_bool(kj, "crypto_erase.performed"));
+        assert_true(wu_bool(kj, "crypto_erase.kiosk_provisioned"));
+        assert_true(wu_bool(kj, "crypto_erase.counts_as_sanitization"));
+        json_object_put(kj);
+        /* Not LUKS: nothing to count, whatever the caller says. */
+        kj = wu_wipe(img, &ko, NULL);
+        assert_false(wu_bool(kj, "crypto_erase.luks"));
+        assert_false(wu_bool(kj, "crypto_erase.counts_as_sanitization"));
+        json_object_put(kj);
         /* The same on a block device the wipe holds open exclusively. */
         wu_image(img, 20 * MiB, 0);
         assert_int_equal(tu_sh("cryptsetup luksFormat --type luks2 --batch-mode --pbkdf pbkdf2 "

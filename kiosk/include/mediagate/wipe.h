@@ -38,6 +38,10 @@ enum mg_wipe_flags {
         MG_WIPE_FORCE_IMAGE = 1u << 0,
         /* Do not try O_DIRECT: buffered I/O with fdatasync and POSIX_FADV_DONTNEED. */
         MG_WIPE_NO_DIRECT = 1u << 1,
+        /* The caller knows (from its own records) that the kiosk provisioned this LUKS volume, so
+         * every write to it was encrypted and every key copy is accounted for: the crypto-erase
+         * then counts as sanitization in the record. Never set for a stranger's medium. */
+        MG_WIPE_KIOSK_PROVISIONED = 1u << 2,
 };
 
 /* A progress report. Bytes count within the current phase of the current pass. */
