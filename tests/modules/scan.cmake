@@ -42,3 +42,7 @@ endforeach()
 mg_add_test(test-scan-memory SOURCES ${CMAKE_CURRENT_LIST_DIR}/../integration/test-scan-memory.c
   LIBS mgscantest LABELS scan TIMEOUT 600)
 add_dependencies(test-scan-memory sigdb)
+
+# The manifest itself, checked without mediagate: The Sleuth Kit's tools and clamscan must agree
+# with every line of tests/media/cases.tsv (so no scan test passes against a wrong expectation).
+include(${PROJECT_SOURCE_DIR}/tests/media/media.cmake)
