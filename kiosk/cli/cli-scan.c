@@ -3,6 +3,7 @@
 #include <getopt.h>
 #include <mediagate/escape.h>
 #include <mediagate/scan.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -51,6 +52,9 @@ static void scan_usage(FILE *f)
             "  --bomb-max-ratio N         archive bomb: unpacked/packed ratio (default 200)\n"
             "  --bomb-max-members N       archive bomb: members per file (default 20000)\n"
             "  --bomb-max-depth N         archive bomb: nesting depth (default 16)\n"
+            "  --timeout SECONDS          give up after SECONDS (exit 70, no verdict): the scan\n"
+            "                             is cancelled, and the process ends 10 s later if a\n"
+            "                             parser does not return (default: none)\n"
             "  --no-progress              no progress bar (it is shown only when stderr is a\n"
             "                             terminal)\n"
             "  -v, --verbose              more messages on stderr\n"
@@ -69,10 +73,46 @@ static void scan_usage(FILE *f)
             "  4   unreadable\n"
             "  64  usage error (bad option, TARGET not a block device or regular file)\n"
             "  66  TARGET or the database cannot be opened\n"
-            "  70  internal error (never a verdict)\n"
+            "  70  internal error or --timeout reached (never a verdict)\n"
             "  75  signatures older than --max-signature-age, or undated\n"
             "  130 interrupted\n",
             f);
+}
+
+struct scan_watchdog {
+        struct mg_scan *s;
+        unsigned seconds;
+        pthread_mutex_t lock;
+        pthread_cond_t cond;
+        bool done, fired;
+};
+
+/* Cancel the scan after its time; end the process if a parser never returns. */
+static void *scan_watchdog_main(void *arg)
+{
+        struct scan_watchdog *w = arg;
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        ts.tv_sec += w->seconds;
+        pthread_mutex_lock(&w->lock);
+        while (!w->done && pthread_cond_timedwait(&w->cond, &w->lock, &ts) != ETIMEDOUT)
+                ;
+        if (!w->done) {
+                w->fired = true;
+                mg_scan_cancel(w->s);
+                ts.tv_sec += 10;
+                while (!w->done && pthread_cond_timedwait(&w->cond, &w->lock, &ts) != ETIMEDOUT)
+                        ;
+                if (!w->done) {
+                        /* stuck inside a third-party parser: no verdict, and no waiting */
+                        static const char msg[] = "mediagate: scan: timed out: no verdict\n";
+                        ssize_t k = write(STDERR_FILENO, msg, sizeof(msg) - 1);
+                        (void)k;
+                        _exit(CLI_EXIT_SOFTWARE);
+                }
+        }
+        pthread_mutex_unlock(&w->lock);
+        return NULL;
 }
 
 /* Cancel the running scan on SIGINT/SIGTERM. */
@@ -86,7 +126,6 @@ struct scan_cli {
         bool json;
         bool progress;
         int verbosity;
-        double last_draw;
 };
 
 /* Draw the progress bar on stderr. */
@@ -198,6 +237,7 @@ int cli_scan(int argc, char **argv)
                 OPT_BMEMBERS,
                 OPT_BDEPTH,
                 OPT_NOPROGRESS,
+                OPT_TIMEOUT,
         };
         static const struct option longopts[] = {
             {"db", required_argument, NULL, OPT_DB},
@@ -211,6 +251,7 @@ int cli_scan(int argc, char **argv)
             {"bomb-max-members", required_argument, NULL, OPT_BMEMBERS},
             {"bomb-max-depth", required_argument, NULL, OPT_BDEPTH},
             {"no-progress", no_argument, NULL, OPT_NOPROGRESS},
+            {"timeout", required_argument, NULL, OPT_TIMEOUT},
             {"verbose", no_argument, NULL, 'v'},
             {"help", no_argument, NULL, 'h'},
             {0},
@@ -219,6 +260,7 @@ int cli_scan(int argc, char **argv)
         struct mg_scan_options so = {0};
         struct scan_cli c = {.progress = isatty(STDERR_FILENO)};
         long long max_age = -1;
+        unsigned timeout = 0;
         unsigned long long v;
         int opt;
         optind = 1;
@@ -272,6 +314,11 @@ int cli_scan(int argc, char **argv)
                         break;
                 case OPT_NOPROGRESS:
                         c.progress = false;
+                        break;
+                case OPT_TIMEOUT:
+                        if (!cli_parse_u64(optarg, 1, 7 * 86400, &v))
+                                goto bad;
+                        timeout = (unsigned)v;
                         break;
                 case 'v':
                         c.verbosity++;
@@ -348,14 +395,40 @@ int cli_scan(int argc, char **argv)
         sigaction(SIGINT, &sa, NULL);
         sigaction(SIGTERM, &sa, NULL);
 
+        struct scan_watchdog wd = {.s = s, .seconds = timeout};
+        pthread_t wt;
+        bool have_wd = false;
+        if (timeout) {
+                pthread_mutex_init(&wd.lock, NULL);
+                pthread_cond_init(&wd.cond, NULL);
+                have_wd = pthread_create(&wt, NULL, scan_watchdog_main, &wd) == 0;
+                if (!have_wd) {
+                        cli_error("scan: cannot start the timeout watchdog");
+                        mg_scan_free(s);
+                        mg_scan_engine_unref(e);
+                        return CLI_EXIT_SOFTWARE;
+                }
+        }
         enum mg_verdict verdict;
         r = mg_scan_run(s, &verdict);
         scan_current = NULL;
+        if (have_wd) {
+                pthread_mutex_lock(&wd.lock);
+                wd.done = true;
+                pthread_cond_signal(&wd.cond);
+                pthread_mutex_unlock(&wd.lock);
+                pthread_join(wt, NULL);
+                if (wd.fired && r == -ECANCELED)
+                        r = -ETIMEDOUT;
+        }
         if (c.progress)
                 fputs("\r\033[K", stderr);
         int code;
         if (r < 0) {
-                if (r == -ECANCELED) {
+                if (r == -ETIMEDOUT) {
+                        cli_error("scan: timed out after %u s: no verdict", timeout);
+                        code = CLI_EXIT_SOFTWARE;
+                } else if (r == -ECANCELED) {
                         cli_error("scan: interrupted: no verdict");
                         code = SCAN_EXIT_INTERRUPTED;
                 } else {

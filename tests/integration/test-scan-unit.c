@@ -163,6 +163,26 @@ static void test_cli_signature_age(void **state)
         tu_rmtree(dir);
 }
 
+/* --timeout ends a scan that takes too long with status 70 and no verdict. */
+static void test_cli_timeout(void **state)
+{
+        char *dir = tu_mkdtemp("timeout");
+        char *img = NULL;
+        assert_true(asprintf(&img, "%s/slow.img", dir) > 0);
+        assert_int_equal(tu_sh("truncate -s 16G '%s' && head -c 200M /dev/urandom | "
+                               "dd of='%s' conv=notrunc status=none",
+                               img, img),
+                         0);
+        int st = -1;
+        char *out = tu_sh_output(&st, "'%s' scan --json --timeout 1 --db '%s' '%s' 2>/dev/null",
+                                 MG_CLI, SCAN_TEST_SIGDB, img);
+        assert_int_equal(st, 70);
+        assert_null(strstr(out, "verdict")); /* no report, no verdict */
+        free(out);
+        free(img);
+        tu_rmtree(dir);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -173,6 +193,7 @@ int main(void)
             cmocka_unit_test(test_cancel),
             cmocka_unit_test(test_dated_db),
             cmocka_unit_test(test_cli_signature_age),
+            cmocka_unit_test(test_cli_timeout),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
