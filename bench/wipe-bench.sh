@@ -74,7 +74,11 @@ genjson=$(taskset -c 0 "$gen" 4 2>/dev/null || "$gen" 4)
 genrate=$(echo "$genjson" | python3 -c "import json,sys; print('%.2f' % (json.load(sys.stdin)['bytes_per_second']/1e9))")
 
 rss=$( { /usr/bin/time -f '%M' "$cli" wipe --force-image --no-ledger -q --method random+zero --verify full "$target" >/dev/null; } 2>&1 | tail -1)
+rss8=$( { /usr/bin/time -f '%M' "$cli" wipe --force-image --no-ledger -q --io-size 8388608 --method random+zero --verify full "$target" >/dev/null; } 2>&1 | tail -1)
+base=$( { /usr/bin/time -f '%M' "$cli" wipe --help >/dev/null; } 2>&1 | tail -1)
 
 echo "- load average during the run: $(cut -d' ' -f1-3 /proc/loadavg) on $(nproc) cores"
 echo "- pattern generation, one core: $genrate GB/s"
-echo "- peak RSS of one wipe (random+zero, full verify): $((rss / 1024)) MiB ($rss KiB)"
+echo "- peak RSS of the process: $((base / 1024)) MiB for 'mediagate wipe --help' (the libraries alone);"
+echo "  a wipe (random+zero, full verify): $((rss / 1024)) MiB with 4 MiB requests (the wipe's own: $(((rss - base) / 1024)) MiB),"
+echo "  $((rss8 / 1024)) MiB with 8 MiB requests (the wipe's own: $(((rss8 - base) / 1024)) MiB)"
