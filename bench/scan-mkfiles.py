@@ -123,27 +123,41 @@ def cmd_large(a):
     bins, _ = take(libs, total * 35 // 100, used)
     for i, p in enumerate(bins):
         shutil.copyfile(p, os.path.join(a.dir, "bin", "%04d-%s" % (i, os.path.basename(p))))
-    # Archives: zip and 7z of other binaries, tar.gz of text from /usr/share (about 25 % packed).
-    zip_in, _ = take(libs, total * 25 // 100, used)
-    sz_in, _ = take(libs, total * 8 // 100, used)
+    # Archives: zip and 7z of other binaries, tar.gz of files from /usr/share (about 25 % packed).
+    # Each archive takes at most ARC_IN bytes in, so that none exceeds the engines' 100 MiB
+    # per-file limit (clamscan skips such a file; mediagate scans it in raw chunks).
+    arc_in = min(80 * MiB, max(total // 10, MiB))
     share = system_files(["/usr/share/doc", "/usr/share/man", "/usr/share/perl", "/usr/lib/python3"],
                          1024)
     rnd.shuffle(share)
-    tgz_in, _ = take(share, total * 20 // 100, used)
-    lists = {}
-    for name, files in (("zip", zip_in), ("7z", sz_in), ("tgz", tgz_in)):
-        lists[name] = os.path.join(a.dir, ".%s.list" % name)
-        with open(lists[name], "w") as f:
-            f.write("".join(p + "\n" for p in files))
+    jobs = []
+    for kind, cands, budget in (("zip", libs, total * 25 // 100), ("7z", libs, total * 8 // 100),
+                                ("tgz", share, total * 20 // 100)):
+        n = 0
+        while budget > 0:
+            files, got = take(cands, min(budget, arc_in), used)
+            if not files:
+                break
+            jobs.append((kind, n, files))
+            budget -= got
+            n += 1
     arc = os.path.join(a.dir, "arc")
-    with open(lists["zip"]) as f:
-        subprocess.run(["zip", "-q", "-6", "-@", os.path.join(arc, "system.zip")], stdin=f, check=True)
-    subprocess.run(["7z", "a", "-bd", "-bso0", "-mx=1", "-mmt=2", os.path.join(arc, "system.7z"),
-                    "@" + lists["7z"]], check=True)
-    subprocess.run(["tar", "-czf", os.path.join(arc, "share.tar.gz"), "-P", "-T", lists["tgz"]],
-                   check=True, stderr=subprocess.DEVNULL)
-    for f in lists.values():
-        os.unlink(f)
+    lst = os.path.join(a.dir, ".list")
+    for kind, n, files in jobs:
+        with open(lst, "w") as f:
+            f.write("".join(p + "\n" for p in files))
+        if kind == "zip":
+            with open(lst) as f:
+                subprocess.run(["zip", "-q", "-6", "-@", os.path.join(arc, "system-%d.zip" % n)],
+                               stdin=f, check=True)
+        elif kind == "7z":
+            subprocess.run(["7z", "a", "-bd", "-bso0", "-mx=1", "-mmt=2",
+                            os.path.join(arc, "system-%d.7z" % n), "@" + lst], check=True)
+        else:
+            subprocess.run(["tar", "-czf", os.path.join(arc, "share-%d.tar.gz" % n), "-P", "-T", lst],
+                           check=True, stderr=subprocess.DEVNULL)
+    if os.path.exists(lst):
+        os.unlink(lst)
     # Documents: every PDF under /usr/share/doc (compressed ones unpacked).
     for p, _ in system_files(["/usr/share/doc"], 1):
         base = os.path.basename(p)

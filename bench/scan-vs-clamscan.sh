@@ -26,7 +26,8 @@
 # medium with both databases. --quick uses 2,000 files, 100 MiB and 256 MiB.
 #
 # Needs root (loop device and FUSE for exFAT). Environment: MEDIAGATE (the binary; default
-# /work/wt-scan/build/kiosk/mediagate, else build/kiosk/mediagate of this tree), CLAMSCAN.
+# /work/wt-scan/build/kiosk/mediagate, else build/kiosk/mediagate of this tree), MEDIAGATE_REV (its
+# revision, for the log, when the binary is a copy), CLAMSCAN.
 # Results also go to WORKDIR/results.tsv and WORKDIR/results.md. Media are kept in WORKDIR and
 # reused by later runs with the same sizes (--rebuild makes them again).
 set -euo pipefail
@@ -205,7 +206,7 @@ wait_fuse_exit() {
 
 # Medium b: about 1 GiB of large files on exFAT, filled through exfat-fuse on a loop device.
 build_b() {
-        local key="b bytes=$B_BYTES v1"
+        local key="b bytes=$B_BYTES v2"
         built b "$key" && return 0
         log "building medium b: $((B_BYTES >> 20)) MiB of large files on exFAT"
         rm -rf "$FILES/b" "$MEDIA/b.img" "$MEDIA/b.done"
@@ -365,29 +366,29 @@ check_detect() {
 
 # Measure clamscan's engine load: scan one empty file with the database.
 measure_clamscan_load() {
-        local db=$1 i w=() c=() m=() r
+        local db=$1 i w=() c=() rs=() r
         for i in $(seq 1 "$RUNS"); do
                 read -r -a r <<<"$(timed "$OUT/cs-load-$db.out" "$CLAMSCAN" "${CS_OPTS[@]}" -d "$DB/$db" "$DB/empty-file")"
                 [ "${r[3]}" = 0 ] || die "clamscan failed to load $db (status ${r[3]}): $(head -3 "$OUT/cs-load-$db.out.err")"
-                w+=("${r[0]}") c+=("${r[1]}") m+=("${r[2]}")
+                w+=("${r[0]}") c+=("${r[1]}") rs+=("${r[2]}")
         done
         CS_LOAD_WALL[$db]=$(least "${w[@]}")
         CS_LOAD_CPU[$db]=$(least "${c[@]}")
-        CS_LOAD_RSS[$db]=$(median "${m[@]}")
+        CS_LOAD_RSS[$db]=$(median "${rs[@]}")
         row load clamscan "$db" "${CS_LOAD_WALL[$db]}" "${CS_LOAD_CPU[$db]}" "${CS_LOAD_RSS[$db]}" "${CS_LOAD_WALL[$db]}" 0 -
 }
 
 # Measure mediagate on the empty image: the engine load and its resident size.
 measure_mediagate_load() {
-        local db=$1 i w=() c=() m=() l=() r
+        local db=$1 i w=() c=() rs=() l=() r
         for i in $(seq 1 "$RUNS"); do
                 read -r -a r <<<"$(timed "$OUT/mg-load-$db.json" "$MEDIAGATE" "${MG_OPTS[@]}" --db "$DB/$db" "$MEDIA/empty.img")"
                 [ "${r[3]}" = 0 ] || die "mediagate failed on the empty image with $db (status ${r[3]}): $(head -3 "$OUT/mg-load-$db.json.err")"
-                w+=("${r[0]}") c+=("${r[1]}") m+=("${r[2]}")
+                w+=("${r[0]}") c+=("${r[1]}") rs+=("${r[2]}")
                 l+=("$(mg_json "$OUT/mg-load-$db.json" load_seconds)")
         done
         MG_LOAD_WALL[$db]=$(least "${l[@]}")
-        MG_LOAD_RSS[$db]=$(median "${m[@]}")
+        MG_LOAD_RSS[$db]=$(median "${rs[@]}")
         row load mediagate "$db" "$(least "${w[@]}")" "$(least "${c[@]}")" "${MG_LOAD_RSS[$db]}" "${MG_LOAD_WALL[$db]}" 0 -
 }
 
@@ -451,7 +452,7 @@ build_empty
 : >"$TSV"
 log "machine: $(nproc) cores, $(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)," \
         "$(awk '/MemTotal/ { printf "%.1f GiB", $2 / 1048576 }' /proc/meminfo), load $(cut -d' ' -f1-3 /proc/loadavg)"
-log "mediagate: $MEDIAGATE ($(git -C "$(dirname "$MEDIAGATE")" log -1 --format=%h 2>/dev/null || echo ?)); clamscan: $("$CLAMSCAN" --version)"
+log "mediagate: $MEDIAGATE (${MEDIAGATE_REV:-$(git -C "$(dirname "$MEDIAGATE")" log -1 --format=%h 2>/dev/null || echo ?)}); clamscan: $("$CLAMSCAN" --version)"
 for m in $MEDIA_LIST; do
         log "medium $m: $(stat -c %s "$MEDIA/$m.img") bytes image, $(find "$FILES/${m:0:1}" -type f | wc -l) files, $(tree_bytes "$FILES/${m:0:1}") bytes of files"
 done
