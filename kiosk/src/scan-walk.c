@@ -69,6 +69,11 @@ struct walk_dir {
         bool deleted;
 };
 
+/* A range of file-system blocks, [start, end). */
+struct walk_range {
+        uint64_t start, end;
+};
+
 /* State of the walk over one file system. */
 struct walk_fs {
         struct mg_scan *s;
@@ -81,6 +86,10 @@ struct walk_fs {
         size_t n_stack, cap_stack;
         /* unallocated run being merged */
         uint64_t run_start, run_len;
+        /* blocks already scanned as content of recovered deleted files (sorted before the
+         * block walk, which then skips them) */
+        struct walk_range *done;
+        size_t n_done, cap_done, done_pos;
         int error;
 };
 
@@ -155,6 +164,7 @@ struct walk_attr_read {
         const TSK_FS_ATTR *attr;
         const char *path;
         bool deleted;
+        bool ok; /* the last fill read everything */
         uint64_t off;
 };
 
@@ -185,7 +195,45 @@ static int walk_attr_fill(void *ud, unsigned char *buf, size_t len)
                 done += (size_t)k;
         }
         atomic_fetch_add(&s->bytes_read, (uint64_t)len);
+        r->ok = true;
         return 0;
+}
+
+/* Remember the whole blocks of a recovered deleted stream, so the unallocated-space walk does not
+ * read and scan them a second time. */
+static void walk_note_deleted(struct walk_fs *w, const TSK_FS_ATTR *a, uint64_t size)
+{
+        if (!(a->flags & TSK_FS_ATTR_NONRES))
+                return;
+        uint64_t bs = w->fs->block_size, left = size;
+        unsigned runs = 0;
+        for (const TSK_FS_ATTR_RUN *run = a->nrd.run; run && left && runs < 100000;
+             run = run->next, runs++) {
+                uint64_t bytes = MG_MIN((uint64_t)run->len * bs, left);
+                left -= bytes;
+                uint64_t whole = bytes / bs; /* a partly used last block stays in the walk */
+                if (!whole ||
+                    (run->flags & (TSK_FS_ATTR_RUN_FLAG_SPARSE | TSK_FS_ATTR_RUN_FLAG_FILLER)))
+                        continue;
+                if (w->n_done == w->cap_done) {
+                        size_t cap = w->cap_done ? w->cap_done * 2 : 64;
+                        if (cap > ((size_t)1 << 22))
+                                return; /* beyond this, scanning twice is the lesser evil */
+                        struct walk_range *n = realloc(w->done, cap * sizeof(*n));
+                        if (!n)
+                                return;
+                        w->done = n;
+                        w->cap_done = cap;
+                }
+                w->done[w->n_done++] = (struct walk_range){run->addr, run->addr + whole};
+        }
+}
+
+/* Order ranges by start. */
+static int walk_range_cmp(const void *a, const void *b)
+{
+        const struct walk_range *x = a, *y = b;
+        return x->start < y->start ? -1 : x->start > y->start;
 }
 
 /* Scan one stream of a file: in one piece up to the engine limit, else in overlapping chunks. */
@@ -210,9 +258,11 @@ static int walk_stream(struct walk_fs *w, const TSK_FS_ATTR *a, const char *path
         if ((a->flags & TSK_FS_ATTR_NONRES) && a->nrd.run &&
             !(a->nrd.run->flags & TSK_FS_ATTR_RUN_FLAG_SPARSE))
                 first = w->vol_off + (uint64_t)a->nrd.run->addr * w->fs->block_size;
+        /* a deleted file's blocks are skipped by the unallocated walk: carve them here */
         struct scan_item tmpl = {.region = MG_REGION_FILE,
                                  .volume = w->volume,
                                  .deleted = deleted,
+                                 .carve = deleted,
                                  .path = (char *)path,
                                  .stream = (char *)stream,
                                  .offset = first};
@@ -221,7 +271,10 @@ static int walk_stream(struct walk_fs *w, const TSK_FS_ATTR *a, const char *path
         uint64_t at = first ? first : w->vol_off;
         if (size <= s->engine->max_file_size) {
                 scan_progress(s, at + size, path, false);
-                return scan_batch_add(s, &tmpl, (size_t)size, walk_attr_fill, &rd);
+                int r = scan_batch_add(s, &tmpl, (size_t)size, walk_attr_fill, &rd);
+                if (r == 0 && deleted && rd.ok) /* read in full and queued */
+                        walk_note_deleted(w, a, size);
+                return r;
         }
 
         tmpl.chunk = true;
@@ -251,6 +304,8 @@ static int walk_stream(struct walk_fs *w, const TSK_FS_ATTR *a, const char *path
                         break;
                 off += n - SCAN_FILE_OVERLAP;
         }
+        if (deleted)
+                walk_note_deleted(w, a, size);
         return 0;
 }
 
@@ -553,6 +608,10 @@ static TSK_WALK_RET_ENUM walk_block_cb(const TSK_FS_BLOCK *b, void *ptr)
 {
         struct walk_fs *w = ptr;
         uint64_t addr = b->addr, bs = w->fs->block_size;
+        while (w->done_pos < w->n_done && w->done[w->done_pos].end <= addr)
+                w->done_pos++;
+        if (w->done_pos < w->n_done && w->done[w->done_pos].start <= addr)
+                return TSK_WALK_CONT; /* scanned already, as a deleted file's content */
         if (w->run_len && addr == w->run_start + w->run_len &&
             (w->run_len + 1) * bs <= (uint64_t)SCAN_RAW_CHUNK * 4) {
                 w->run_len++;
@@ -593,6 +652,8 @@ static int walk_fs(struct mg_scan *s, TSK_FS_INFO *fs, int volume, uint64_t off,
         if (r >= 0) {
                 tsk_error_reset();
                 w.error = 0;
+                if (w.n_done > 1)
+                        qsort(w.done, w.n_done, sizeof(*w.done), walk_range_cmp);
                 if (tsk_fs_block_walk(fs, fs->first_block, fs->last_block,
                                       TSK_FS_BLOCK_WALK_FLAG_UNALLOC | TSK_FS_BLOCK_WALK_FLAG_CONT |
                                           TSK_FS_BLOCK_WALK_FLAG_META |
@@ -613,6 +674,7 @@ static int walk_fs(struct mg_scan *s, TSK_FS_INFO *fs, int volume, uint64_t off,
         free(w.stack);
         free(w.files.slots);
         free(w.dirs.slots);
+        free(w.done);
         if (r >= 0 && w.corrupt)
                 scan_set_volume(s, volume, tsk_fs_type_toname(fs->ftype), MG_VOLUME_UNREADABLE,
                                 "file system damaged: some content could not be read");

@@ -183,6 +183,35 @@ static void test_cli_timeout(void **state)
         tu_rmtree(dir);
 }
 
+/* A recovered deleted file is scanned as a file (with its path), and its clusters are not read
+ * and scanned a second time as unallocated space. */
+static void test_deleted_read_once(void **state)
+{
+        char *dir = tu_mkdtemp("deleted");
+        assert_int_equal(
+            tu_sh("set -e; cd '%s'; truncate -s 64M d.img; mkfs.vfat -F 32 -s 1 d.img >/dev/null;"
+                  "head -c 40M /dev/urandom > big.bin;"
+                  "printf '%%s' '%s' >> big.bin; mcopy -i d.img big.bin ::/big.bin;"
+                  "mdel -i d.img ::/big.bin",
+                  dir, eicar),
+            0);
+        int st = -1;
+        char *out = tu_sh_output(&st, "'%s' scan --json --db '%s' '%s/d.img'", MG_CLI,
+                                 SCAN_TEST_SIGDB, dir);
+        assert_int_equal(st, 1); /* infected */
+        const char *br = strstr(out, "\"bytes_read\":");
+        assert_non_null(br);
+        unsigned long long read = strtoull(br + 13, NULL, 10), deleted = 0;
+        for (const char *p = out; (p = strstr(p, "\"deleted\":true,\"region\":\"file\"")); p++)
+                deleted++;
+        printf("# %llu bytes read of a 64 MiB medium, %llu deleted-file detections\n", read,
+               deleted);
+        assert_true(deleted >= 1);
+        assert_true(read < (80ULL << 20)); /* 64 MiB once, plus the boot area; not 104 */
+        free(out);
+        tu_rmtree(dir);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -194,6 +223,7 @@ int main(void)
             cmocka_unit_test(test_dated_db),
             cmocka_unit_test(test_cli_signature_age),
             cmocka_unit_test(test_cli_timeout),
+            cmocka_unit_test(test_deleted_read_once),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
