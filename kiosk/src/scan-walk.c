@@ -116,7 +116,7 @@ static int walk_raw(struct mg_scan *s, enum mg_region region, int volume, uint64
         if (off >= s->size)
                 return 0;
         len = MG_MIN(len, s->size - off);
-        uint64_t pos = 0;
+        uint64_t pos = 0, bad = 0, first_bad = 0;
         while (pos < len) {
                 if (atomic_load(&s->cancelled))
                         return -ECANCELED;
@@ -128,21 +128,25 @@ static int walk_raw(struct mg_scan *s, enum mg_region region, int volume, uint64
                 struct scan_item tmpl = {
                     .region = region, .volume = volume, .carve = true, .offset = off + pos};
                 unsigned char *buf = scan_job_add(j, &tmpl, n);
-                ssize_t k = buf ? tsk_img_read(s->img, (TSK_OFF_T)(off + pos), (char *)buf, n) : -1;
-                if (!buf || k != (ssize_t)n) {
+                if (!buf) {
                         scan_job_drop(s, j);
-                        if (!buf)
-                                return -ENOMEM;
-                        scan_flag(s, MG_VERDICT_UNREADABLE,
-                                  "read error on the medium at offset %llu",
-                                  (unsigned long long)(off + pos));
-                        tsk_error_reset();
-                        return 0;
+                        return -ENOMEM;
                 }
-                atomic_fetch_add(&s->bytes_read, (uint64_t)n);
-                if (walk_is_blank(buf, n)) {
-                        /* never written (0x00) or erased flash (0xFF): nothing can match here that
-                         * the overlap with its neighbours does not already cover */
+                ssize_t k = tsk_img_read(s->img, (TSK_OFF_T)(off + pos), (char *)buf, n);
+                if (k != (ssize_t)n) {
+                        /* a read error must not end the region: scan what came back, note the
+                         * rest, and go on with the next chunk */
+                        tsk_error_reset();
+                        if (!bad++)
+                                first_bad = off + pos + (k > 0 ? (uint64_t)k : 0);
+                        k = k > 0 ? k : 0;
+                        j->items[0].len = (size_t)k;
+                        j->buf_len = (size_t)k;
+                }
+                atomic_fetch_add(&s->bytes_read, (uint64_t)k);
+                if (k == 0 || walk_is_blank(buf, (size_t)k)) {
+                        /* unread, never written (0x00) or erased flash (0xFF): nothing can match
+                         * here that the overlap with its neighbours does not already cover */
                         scan_job_drop(s, j);
                         r = 0;
                 } else {
@@ -155,6 +159,12 @@ static int walk_raw(struct mg_scan *s, enum mg_region region, int volume, uint64
                         break;
                 pos += n - SCAN_RAW_OVERLAP;
         }
+        if (bad)
+                scan_flag(
+                    s, MG_VERDICT_UNREADABLE,
+                    "read errors on the medium in %llu chunk(s) from offset %llu: those bytes "
+                    "were not scanned",
+                    (unsigned long long)bad, (unsigned long long)first_bad);
         return 0;
 }
 

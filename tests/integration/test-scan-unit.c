@@ -212,6 +212,34 @@ static void test_deleted_read_once(void **state)
         tu_rmtree(dir);
 }
 
+/* A read error (a bad sector) does not end the scan of its region: a signature after it is still
+ * found, and the unread bytes are a reason, never silence. */
+static void test_read_error_continues(void **state)
+{
+        char *dir = tu_mkdtemp("badsector");
+        char *img = NULL;
+        assert_true(asprintf(&img, "%s/bad.img", dir) > 0);
+        assert_int_equal(tu_sh("truncate -s 96M '%s'", img), 0);
+        int fd = open(img, O_RDWR);
+        assert_true(fd >= 0);
+        assert_int_equal(pwrite(fd, eicar, strlen(eicar), 80 << 20), (ssize_t)strlen(eicar));
+        close(fd);
+        const char *asan = getenv("ASAN_OPTIONS");
+        int st = -1;
+        char *out = tu_sh_output(&st,
+                                 "env ASAN_OPTIONS='%s%sverify_asan_link_order=0' LD_PRELOAD='%s' "
+                                 "SCAN_SHIM_FILE='%s' SCAN_SHIM_FAIL_READ=%d:4096 "
+                                 "'%s' scan --json --db '%s' '%s'",
+                                 asan ? asan : "", asan ? ":" : "", SCAN_SHIM, img, 10 << 20,
+                                 MG_CLI, SCAN_TEST_SIGDB, img);
+        assert_int_equal(st, 1); /* infected: the EICAR after the bad range was scanned */
+        assert_non_null(strstr(out, "read errors on the medium"));
+        assert_non_null(strstr(out, "Eicar-Test-Body"));
+        free(out);
+        free(img);
+        tu_rmtree(dir);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -224,6 +252,7 @@ int main(void)
             cmocka_unit_test(test_cli_signature_age),
             cmocka_unit_test(test_cli_timeout),
             cmocka_unit_test(test_deleted_read_once),
+            cmocka_unit_test(test_read_error_continues),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

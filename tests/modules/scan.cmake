@@ -6,6 +6,13 @@ target_include_directories(mgscantest PUBLIC ${CMAKE_CURRENT_LIST_DIR}/../integr
 mg_add_test(test-scan-unit SOURCES ${CMAKE_CURRENT_LIST_DIR}/../integration/test-scan-unit.c
   LIBS mgscantest LABELS scan TIMEOUT 300)
 add_dependencies(test-scan-unit sigdb)
+# LD_PRELOAD shim: read errors in a range of an image file (bad sectors)
+add_library(scan-shim SHARED ${CMAKE_CURRENT_LIST_DIR}/../shim/scan-shim.c)
+target_link_libraries(scan-shim PRIVATE ${CMAKE_DL_LIBS})
+target_compile_options(scan-shim PRIVATE -fno-sanitize=all)
+target_link_options(scan-shim PRIVATE -fno-sanitize=all)
+target_compile_definitions(test-scan-unit PRIVATE SCAN_SHIM="$<TARGET_FILE:scan-shim>")
+add_dependencies(test-scan-unit scan-shim mediagate-cli)
 
 add_executable(test-scan-media ${CMAKE_CURRENT_LIST_DIR}/../integration/test-scan-media.c)
 target_link_libraries(test-scan-media PRIVATE mgscantest)
