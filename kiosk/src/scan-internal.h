@@ -61,11 +61,22 @@ struct scan_job {
         struct scan_job *next;
 };
 
+/* A job buffer kept for reuse: mapping and faulting in a fresh 24 MiB per raw chunk cost more
+ * than reading it. Spares stay charged against the memory limit until evicted. */
+struct scan_spare {
+        unsigned char *buf;
+        size_t cap;
+};
+#define SCAN_MAX_SPARES 8
+
 struct scan_pool {
         pthread_mutex_t lock;
         pthread_cond_t cond_work, cond_space;
         struct scan_job *head, *tail;
-        uint64_t mem_used, mem_limit;
+        uint64_t mem_used, mem_limit; /* mem_used: jobs in flight, spares not included */
+        struct scan_spare spares[SCAN_MAX_SPARES];
+        unsigned n_spares;
+        uint64_t spare_bytes;
         unsigned jobs; /* jobs charged and not yet released */
         bool closing;
         int error; /* first error of a worker */
@@ -108,7 +119,9 @@ struct mg_scan {
         uint64_t peak_rss;
 
         struct scan_pool pool;
-        struct scan_job *batch; /* small files being batched by the reader */
+        struct scan_job *batch;   /* small files being batched by the reader */
+        unsigned char *probe;     /* the reader's look-ahead over blank raw space */
+        uint64_t raw_data_chunks; /* raw chunks that were not blank (or not read) */
 };
 
 /* scan.c */
@@ -151,6 +164,10 @@ void scan_job_drop(struct mg_scan *s, struct scan_job *j);
 int scan_batch_add(struct mg_scan *s, const struct scan_item *tmpl, size_t len,
                    int (*read)(void *ud, unsigned char *buf, size_t len), void *ud);
 int scan_batch_flush(struct mg_scan *s);
+
+/* scan-img.c */
+/* Open a regular file or block device for libtsk (closed by tsk_img_close()). */
+int scan_img_open(const char *path, TSK_IMG_INFO **ret);
 
 /* scan-walk.c */
 int scan_walk_medium(struct mg_scan *s);

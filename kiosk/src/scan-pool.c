@@ -20,14 +20,25 @@ void scan_job_free(struct scan_job *j)
         free(j);
 }
 
-/* Give a job's memory back to the budget. */
-static void pool_release(struct scan_pool *p, uint64_t mem)
+/* Free a finished job and give its memory back to the budget, keeping its buffer as a spare. */
+static void pool_retire(struct scan_pool *p, struct scan_job *j)
 {
+        unsigned char *buf = TAKE_PTR(j->buf);
+        size_t cap = j->buf_cap;
+        uint64_t mem = j->mem;
+        scan_job_free(j);
         pthread_mutex_lock(&p->lock);
         p->mem_used -= mem;
         p->jobs--;
+        if (buf && p->n_spares < SCAN_MAX_SPARES && !p->closing) {
+                p->spares[p->n_spares++] = (struct scan_spare){buf, cap};
+                p->spare_bytes += cap;
+                buf = NULL;
+        }
         pthread_cond_broadcast(&p->cond_space);
         pthread_mutex_unlock(&p->lock);
+        if (buf)
+                munmap(buf, cap);
 }
 
 /* Scan every item of a job. */
@@ -72,15 +83,13 @@ static void *pool_worker(void *arg)
                 pthread_mutex_unlock(&p->lock);
 
                 int r = failed ? 0 : pool_run_job(s, j);
-                uint64_t mem = j->mem;
-                scan_job_free(j);
                 if (r < 0) {
                         pthread_mutex_lock(&p->lock);
                         if (!p->error)
                                 p->error = r;
                         pthread_mutex_unlock(&p->lock);
                 }
-                pool_release(p, mem);
+                pool_retire(p, j);
         }
 }
 
@@ -126,58 +135,101 @@ int scan_pool_finish(struct mg_scan *s)
                 scan_job_free(j);
         }
         p->tail = NULL;
+        for (unsigned i = 0; i < p->n_spares; i++)
+                munmap(p->spares[i].buf, p->spares[i].cap);
+        p->n_spares = 0;
+        p->spare_bytes = 0;
         return p->error;
 }
 
 /* Discard a job that needs no scanning. */
 void scan_job_drop(struct mg_scan *s, struct scan_job *j)
 {
-        uint64_t mem = j->mem;
-        scan_job_free(j);
-        pool_release(&s->pool, mem);
+        pool_retire(&s->pool, j);
 }
 
-/* Wait until @bytes fit in the memory budget, then charge them. */
-static int pool_acquire(struct mg_scan *s, uint64_t bytes)
+/* The smallest spare able to hold @bytes without wasting more than a quarter of it, or -1. */
+static int pool_find_spare(const struct scan_pool *p, size_t bytes)
+{
+        int best = -1;
+        for (unsigned i = 0; i < p->n_spares; i++) {
+                size_t cap = p->spares[i].cap;
+                if (cap >= bytes && cap - bytes <= bytes / 4 &&
+                    (best < 0 || cap < p->spares[best].cap))
+                        best = (int)i;
+        }
+        return best;
+}
+
+/* Wait until @bytes fit in the memory budget, then charge them. A spare buffer that fits is
+ * handed out in *buf (its whole capacity charged, in *cap); spares that do not fit are unmapped
+ * when the budget needs their room. */
+static int pool_acquire(struct mg_scan *s, size_t bytes, unsigned char **buf, size_t *cap)
 {
         struct scan_pool *p = &s->pool;
+        struct scan_spare evicted[SCAN_MAX_SPARES];
+        unsigned n_evicted = 0;
+        *buf = NULL;
+        *cap = bytes;
         pthread_mutex_lock(&p->lock);
-        /* a job larger than the whole budget waits until nothing else is in flight */
         unsigned max_jobs = 2 * MG_MAX(p->n_threads, 1u) + 2;
-        while (p->mem_used > 0 && (p->mem_used + bytes > p->mem_limit || p->jobs >= max_jobs) &&
-               !p->error && !atomic_load(&s->cancelled))
+        int r;
+        for (;;) {
+                r = p->error ? p->error : atomic_load(&s->cancelled) ? -ECANCELED : 0;
+                if (r < 0)
+                        break;
+                int k = bytes ? pool_find_spare(p, bytes) : -1;
+                if (k < 0)
+                        while (p->n_spares && p->mem_used + p->spare_bytes + bytes > p->mem_limit) {
+                                struct scan_spare sp = p->spares[--p->n_spares];
+                                p->spare_bytes -= sp.cap;
+                                evicted[n_evicted++] = sp;
+                        }
+                uint64_t need = k < 0 ? bytes : 0; /* a spare is charged already */
+                /* a job larger than the whole budget waits until nothing else is in flight */
+                if (p->mem_used == 0 ||
+                    (p->mem_used + p->spare_bytes + need <= p->mem_limit && p->jobs < max_jobs)) {
+                        if (k >= 0) {
+                                *buf = p->spares[k].buf;
+                                *cap = p->spares[k].cap;
+                                p->spare_bytes -= *cap;
+                                p->spares[k] = p->spares[--p->n_spares];
+                        }
+                        p->mem_used += *cap;
+                        p->jobs++;
+                        break;
+                }
                 pthread_cond_wait(&p->cond_space, &p->lock);
-        int r = p->error ? p->error : atomic_load(&s->cancelled) ? -ECANCELED : 0;
-        if (r == 0) {
-                p->mem_used += bytes;
-                p->jobs++;
         }
         pthread_mutex_unlock(&p->lock);
+        for (unsigned i = 0; i < n_evicted; i++)
+                munmap(evicted[i].buf, evicted[i].cap);
         return r;
 }
 
-/* Charge and map a job's buffer. */
+/* Charge and map a job's buffer (or reuse a spare one). */
 static int pool_job_new(struct mg_scan *s, size_t bytes, struct scan_job **ret)
 {
-        int r = pool_acquire(s, bytes);
-        if (r < 0)
+        struct scan_job *j = calloc(1, sizeof(*j));
+        if (!j)
+                return -ENOMEM;
+        int r = pool_acquire(s, bytes, &j->buf, &j->buf_cap);
+        if (r < 0) {
+                free(j);
                 return r;
+        }
+        j->mem = j->buf_cap;
         /* job buffers are mapped, not malloc'd: freed at once, they never fragment the heap or
          * the scanning threads' arenas */
-        struct scan_job *j = calloc(1, sizeof(*j));
-        if (j && bytes) {
+        if (bytes && !j->buf) {
                 j->buf =
                     mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-                if (j->buf == MAP_FAILED)
+                if (j->buf == MAP_FAILED) {
                         j->buf = NULL;
+                        pool_retire(&s->pool, j);
+                        return -ENOMEM;
+                }
         }
-        if (!j || (bytes && !j->buf)) {
-                free(j);
-                pool_release(&s->pool, bytes);
-                return -ENOMEM;
-        }
-        j->buf_cap = bytes;
-        j->mem = bytes;
         *ret = j;
         return 0;
 }
@@ -192,11 +244,21 @@ int scan_job_new(struct mg_scan *s, size_t bytes, struct scan_job **ret)
         return pool_job_new(s, bytes, ret);
 }
 
+/* How many bytes one more item could have in @j. */
+static size_t scan_job_room(const struct scan_job *j)
+{
+        size_t at = MG_ALIGN_UP(j->buf_len, (size_t)64);
+        return at >= j->buf_cap ? 0 : j->buf_cap - at;
+}
+
 /* Append an item to a job and reserve its bytes; NULL if it does not fit or on ENOMEM. */
 unsigned char *scan_job_add(struct scan_job *j, const struct scan_item *tmpl, size_t len)
 {
-        if (len > j->buf_cap - j->buf_len)
+        /* each item starts on a cache line: reads into misaligned buffers are several times
+         * slower (the kernel's copy to user space) */
+        if (len > scan_job_room(j))
                 return NULL;
+        size_t at = MG_ALIGN_UP(j->buf_len, (size_t)64);
         if (j->n_items == j->cap_items) {
                 size_t cap = j->cap_items ? j->cap_items * 2 : 8;
                 struct scan_item *n = realloc(j->items, cap * sizeof(*n));
@@ -214,9 +276,9 @@ unsigned char *scan_job_add(struct scan_job *j, const struct scan_item *tmpl, si
                 free(it->stream);
                 return NULL;
         }
-        it->data_off = j->buf_len;
+        it->data_off = at;
         it->len = len;
-        j->buf_len += len;
+        j->buf_len = at + len;
         j->n_items++;
         return j->buf + it->data_off;
 }
@@ -227,9 +289,7 @@ int scan_job_submit(struct mg_scan *s, struct scan_job *j)
         struct scan_pool *p = &s->pool;
         if (p->n_threads == 0) {
                 int r = pool_run_job(s, j);
-                uint64_t mem = j->mem;
-                scan_job_free(j);
-                pool_release(p, mem);
+                pool_retire(p, j);
                 return r;
         }
         pthread_mutex_lock(&p->lock);
@@ -244,10 +304,8 @@ int scan_job_submit(struct mg_scan *s, struct scan_job *j)
                 pthread_cond_signal(&p->cond_work);
         }
         pthread_mutex_unlock(&p->lock);
-        if (r < 0) {
-                pool_release(p, j->mem);
-                scan_job_free(j);
-        }
+        if (r < 0)
+                pool_retire(p, j);
         return r;
 }
 
@@ -259,8 +317,7 @@ int scan_batch_flush(struct mg_scan *s)
         if (!j)
                 return 0;
         if (j->n_items == 0) {
-                pool_release(&s->pool, j->mem);
-                scan_job_free(j);
+                pool_retire(&s->pool, j);
                 return 0;
         }
         return scan_job_submit(s, j);
@@ -278,8 +335,8 @@ int scan_batch_add(struct mg_scan *s, const struct scan_item *tmpl, size_t len,
                 if (r < 0)
                         return r;
         } else {
-                if (s->batch && (s->batch->buf_cap - s->batch->buf_len < len ||
-                                 s->batch->n_items >= SCAN_BATCH_ITEMS)) {
+                if (s->batch &&
+                    (scan_job_room(s->batch) < len || s->batch->n_items >= SCAN_BATCH_ITEMS)) {
                         r = scan_batch_flush(s);
                         if (r < 0)
                                 return r;
@@ -293,10 +350,8 @@ int scan_batch_add(struct mg_scan *s, const struct scan_item *tmpl, size_t len,
         }
         unsigned char *buf = scan_job_add(j, tmpl, len);
         if (!buf) {
-                if (own) {
-                        pool_release(&s->pool, j->mem);
-                        scan_job_free(j);
-                }
+                if (own)
+                        pool_retire(&s->pool, j);
                 return -ENOMEM;
         }
         r = read(ud, buf, len);
@@ -306,10 +361,8 @@ int scan_batch_add(struct mg_scan *s, const struct scan_item *tmpl, size_t len,
                 j->buf_len = it->data_off;
                 free(it->path);
                 free(it->stream);
-                if (own) {
-                        pool_release(&s->pool, j->mem);
-                        scan_job_free(j);
-                }
+                if (own)
+                        pool_retire(&s->pool, j);
                 return r < 0 ? r : 0;
         }
         if (own)

@@ -387,15 +387,13 @@ int mg_scan_run(struct mg_scan *s, enum mg_verdict *ret_verdict)
                 return -EINVAL;
         s->ran = true;
         s->t_start = scan_now();
-        tsk_error_reset();
-        s->img = tsk_img_open_utf8_sing(s->target, TSK_IMG_TYPE_RAW, 0);
-        if (!s->img) {
-                scan_log(s, MG_LOG_ERR, "cannot open the medium: %s", tsk_error_get_errstr());
-                tsk_error_reset();
-                return -EIO;
+        int r = scan_img_open(s->target, &s->img);
+        if (r < 0) {
+                scan_log(s, MG_LOG_ERR, "cannot open the medium: %s", strerror(-r));
+                return r;
         }
         s->size = (uint64_t)s->img->size;
-        int r = scan_pool_start(s);
+        r = scan_pool_start(s);
         if (r < 0)
                 return r;
         r = scan_walk_medium(s);
@@ -584,6 +582,7 @@ void mg_scan_free(struct mg_scan *s)
         if (s->pool.n_threads)
                 scan_pool_finish(s);
         scan_job_free(s->batch);
+        free(s->probe);
         if (s->img)
                 tsk_img_close(s->img);
         for (size_t i = 0; i < s->n_dets; i++) {

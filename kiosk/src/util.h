@@ -14,6 +14,8 @@
 #define MG_ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 #define MG_MIN(a, b)     ((a) < (b) ? (a) : (b))
 #define MG_MAX(a, b)     ((a) > (b) ? (a) : (b))
+/* @x rounded up to a multiple of @a, a power of two */
+#define MG_ALIGN_UP(x, a) (((x) + (a)-1) & ~((a)-1))
 
 /* Free *p. */
 static inline void mg_freep(void *p)
@@ -49,6 +51,14 @@ static inline void mg_fclosep(FILE **f)
                 __typeof__(p) _tp = (p);                                                           \
                 (p) = NULL;                                                                        \
                 _tp;                                                                               \
+        })
+
+/* Return *fdp and set it to -1: hands a descriptor out of a cleanup variable. */
+#define TAKE_FD(fd)                                                                                \
+        ({                                                                                         \
+                int _tf = (fd);                                                                    \
+                (fd) = -1;                                                                         \
+                _tf;                                                                               \
         })
 
 /* A growable byte buffer with a hard capacity limit; always NUL-terminated. */

@@ -14,7 +14,7 @@ TESTFILES=${MG_CLAMAV_TESTFILES:-/usr/share/clamav-testfiles}
 CLAMEXE=$TESTFILES/clam.exe
 
 CASES=(fat32-mbr mbr-extended gpt superfloppy-fat fat12-floppy exfat exfat-bitmap ntfs-ads
-  ntfs-tree ext2 ext3 ext4 iso9660 hfsplus hfsplus-gpt fat-deleted ext4-deleted unalloc-pe
+  ntfs-tree ext2 ext3 ext4 iso9660 hfsplus hfsplus-gpt fat-deleted fat-deleted-dir ext4-deleted unalloc-pe
   gap-pe boot-mbr boot-vbr unknown-fs unknown-device unknown-fs-clean bad-table
   mixed-unreadable deep-tree long-names zero-and-large sparse-beyond-volume archives
   encrypted-zip encrypted-pdf rar zip-bomb zip-bomb-flat zip-nested luks2 luks1 random-volume
@@ -396,6 +396,24 @@ case_fat-deleted() {
   mkfat "$W/p1" 16 16 MGDELETE
   fatfill "$W/p1" "$W/s"
   mdel -i "$W/p1" ::/invoice.com
+  printf 'label: dos\nstart=2048, size=32768, type=6\n' | mkdisk "$IMG" 20
+  put "$IMG" 2048 "$W/p1"
+}
+
+case_fat-deleted-dir() {
+  clean_tree "$W/s"
+  mkdir -p "$W/s/Old/Reports"
+  eicar "$W/s/Old/Reports/invoice.com"
+  clean "$W/s/Old/Reports/summary.txt" "quarterly summary"
+  mkfat "$W/p1" 16 16 MGDELDIR
+  fatfill "$W/p1" "$W/s"
+  # the whole tree goes, and empty files (no clusters) take over the free root entries: the
+  # tree's entries are left only in unallocated clusters, which only libtsk's orphan search
+  # (a read of every sector) turns back into files
+  mdeltree -i "$W/p1" ::/Old
+  : >"$W/empty"
+  local i
+  for i in 1 2 3 4 5 6 7 8; do mcopy -Q -i "$W/p1" "$W/empty" "::/NEW$i.TXT"; done
   printf 'label: dos\nstart=2048, size=32768, type=6\n' | mkdisk "$IMG" 20
   put "$IMG" 2048 "$W/p1"
 }

@@ -1,7 +1,8 @@
 /* LD_PRELOAD fault shim for the scan tests: read() on one file fails with EIO in a range, like a
- * stick with bad sectors (libtsk reads raw images with lseek + read).
+ * stick with bad sectors (the scanner reads with pread; libtsk's own raw reader with lseek + read).
  *   SCAN_SHIM_FILE=PATH         the file (absolute, as /proc/self/fd shows it)
  *   SCAN_SHIM_FAIL_READ=OFF:LEN reads touching [OFF, OFF+LEN) fail with EIO */
+#undef _FILE_OFFSET_BITS /* pread and pread64 are two symbols here */
 #include <dlfcn.h>
 #include <errno.h>
 #include <inttypes.h>
@@ -13,8 +14,11 @@
 #include <unistd.h>
 
 typedef ssize_t (*read_fn)(int, void *, size_t);
+typedef ssize_t (*pread_fn)(int, void *, size_t, off_t);
 
 ssize_t read(int fd, void *buf, size_t n);
+ssize_t pread(int fd, void *buf, size_t n, off_t pos);
+ssize_t pread64(int fd, void *buf, size_t n, off64_t pos);
 
 /* Is @fd the shimmed file? */
 static bool shim_match(int fd)
@@ -31,21 +35,46 @@ static bool shim_match(int fd)
         return strcmp(path, want) == 0;
 }
 
+/* Does a read of @n bytes at @pos of @fd touch the failing range? */
+static bool shim_fails(int fd, off_t pos, size_t n)
+{
+        const char *fail = getenv("SCAN_SHIM_FAIL_READ");
+        uint64_t off = 0, len = 0;
+        return fail && n > 0 && pos >= 0 && shim_match(fd) &&
+               sscanf(fail, "%" SCNu64 ":%" SCNu64, &off, &len) == 2 && (uint64_t)pos < off + len &&
+               (uint64_t)pos + n > off;
+}
+
 /* Fail reads that touch the configured range. */
 ssize_t read(int fd, void *buf, size_t n)
 {
         static read_fn real_read;
         if (!real_read)
                 real_read = (read_fn)dlsym(RTLD_NEXT, "read");
-        const char *fail = getenv("SCAN_SHIM_FAIL_READ");
-        if (fail && n > 0 && shim_match(fd)) {
-                uint64_t off = 0, len = 0;
-                off_t pos = lseek(fd, 0, SEEK_CUR);
-                if (sscanf(fail, "%" SCNu64 ":%" SCNu64, &off, &len) == 2 && pos >= 0 &&
-                    (uint64_t)pos < off + len && (uint64_t)pos + n > off) {
-                        errno = EIO;
-                        return -1;
-                }
+        if (shim_fails(fd, lseek(fd, 0, SEEK_CUR), n)) {
+                errno = EIO;
+                return -1;
         }
         return real_read(fd, buf, n);
+}
+
+/* The same for positioned reads (both names: 64-bit offsets are the default here). */
+static ssize_t shim_pread(const char *name, int fd, void *buf, size_t n, off_t pos)
+{
+        pread_fn real = (pread_fn)dlsym(RTLD_NEXT, name);
+        if (shim_fails(fd, pos, n)) {
+                errno = EIO;
+                return -1;
+        }
+        return real(fd, buf, n, pos);
+}
+
+ssize_t pread(int fd, void *buf, size_t n, off_t pos)
+{
+        return shim_pread("pread", fd, buf, n, pos);
+}
+
+ssize_t pread64(int fd, void *buf, size_t n, off64_t pos)
+{
+        return shim_pread("pread64", fd, buf, n, pos);
 }
