@@ -152,6 +152,7 @@ struct clam_ctx {
         uint64_t top_size, expanded, members;
         uint32_t depth;
         bool bomb, rar, encrypted_doc, container;
+        bool charged; /* libclamav's unpacking is charged against the memory limit */
         char bomb_why[128];
         int error;
 };
@@ -194,6 +195,10 @@ static cl_error_t clam_cb_inspect(int fd, const char *type, const char **ancesto
         if (level == 0) {
                 c->top_size = size;
                 c->container = clam_type_is_container(type);
+                if (c->container && size > SCAN_EXPAND_LARGE && !c->charged && !c->it->charged) {
+                        scan_pool_expand_charge(c->s, SCAN_EXPAND_CHARGE);
+                        c->charged = true;
+                }
                 return CL_CLEAN;
         }
         if (c->bomb)
@@ -215,8 +220,13 @@ static cl_error_t clam_cb_inspect(int fd, const char *type, const char **ancesto
         else if (c->expanded > ((uint64_t)64 << 20) && c->expanded / packed > o->bomb_max_ratio)
                 snprintf(c->bomb_why, sizeof(c->bomb_why), "expansion ratio over %u:1",
                          o->bomb_max_ratio);
-        else
+        else {
+                if (size > SCAN_EXPAND_LARGE && !c->charged && !c->it->charged) {
+                        scan_pool_expand_charge(c->s, SCAN_EXPAND_CHARGE);
+                        c->charged = true;
+                }
                 return CL_CLEAN;
+        }
         c->bomb = true;
         return CL_BREAK;
 }
@@ -284,6 +294,8 @@ static int clam_scan_mem(struct mg_scan *s, const struct scan_item *it, const un
                 return -ENOMEM;
         cl_error_t r = cl_scanmap_callback(map, NULL, &virname, &scanned, s->engine->cl, &so, &c);
         cl_fmap_close(map);
+        if (c.charged)
+                scan_pool_expand_release(s, SCAN_EXPAND_CHARGE);
         if (c.error)
                 return c.error;
         if (atomic_load(&s->cancelled))

@@ -15,12 +15,18 @@ struct cl_engine;
 #define SCAN_DEFAULT_MEMORY_LIMIT  ((uint64_t)256 << 20)
 /* raw regions are scanned in chunks larger than libclamav's MaxScriptNormalize (20 MB): it
  * script-normalizes smaller binary maps, doubling the cost per byte */
-#define SCAN_RAW_CHUNK     ((size_t)24 << 20)
-#define SCAN_RAW_OVERLAP   ((size_t)64 << 10) /* so a pattern across a seam is found */
-#define SCAN_FILE_CHUNK    ((size_t)32 << 20) /* oversize files: chunk size */
-#define SCAN_FILE_OVERLAP  ((size_t)1 << 20)
-#define SCAN_BATCH_BYTES   ((size_t)4 << 20) /* small files are batched per job */
-#define SCAN_BATCH_ITEMS   256
+#define SCAN_RAW_CHUNK    ((size_t)24 << 20)
+#define SCAN_RAW_OVERLAP  ((size_t)64 << 10) /* so a pattern across a seam is found */
+#define SCAN_FILE_CHUNK   ((size_t)32 << 20) /* oversize files: chunk size */
+#define SCAN_FILE_OVERLAP ((size_t)1 << 20)
+#define SCAN_BATCH_BYTES  ((size_t)4 << 20) /* small files are batched per job */
+#define SCAN_BATCH_ITEMS  256
+/* libclamav's own memory for unpacking one large archive (decompression dictionaries, the
+ * maps of its layers): measured 38-87 MiB for 18-50 MB zip, 7z and tar.gz files. An item
+ * whose unpacking goes past SCAN_EXPAND_LARGE is charged this much against the limit. */
+#define SCAN_EXPAND_LARGE  ((uint64_t)16 << 20)
+#define SCAN_EXPAND_CHARGE ((uint64_t)64 << 20)
+#define SCAN_THREAD_HEAP   ((uint64_t)16 << 20) /* see scan_pool_start() */
 #define SCAN_BOOT_AREA     ((uint64_t)64 << 10) /* first bytes of a volume: boot records */
 #define SCAN_MAX_PATH      ((size_t)32 << 10)
 #define SCAN_MAX_PARTS     256
@@ -44,6 +50,7 @@ struct scan_item {
         bool carve; /* raw bytes: also carve embedded executables */
         bool chunk; /* one chunk of an oversize file */
         bool first_chunk;
+        bool charged;    /* SCAN_EXPAND_CHARGE held for its unpacking until the job retires */
         char *path;      /* raw bytes, owned; NULL outside files */
         char *stream;    /* owned; NULL for the default stream */
         uint64_t offset; /* on the medium */
@@ -74,6 +81,8 @@ struct scan_pool {
         pthread_cond_t cond_work, cond_space;
         struct scan_job *head, *tail;
         uint64_t mem_used, mem_limit; /* mem_used: jobs in flight, spares not included */
+        uint64_t engine_charge;       /* unpacking in progress (SCAN_EXPAND_CHARGE per item) */
+        unsigned busy;                /* scanning threads at work (not waiting for memory) */
         struct scan_spare spares[SCAN_MAX_SPARES];
         unsigned n_spares;
         uint64_t spare_bytes;
@@ -160,6 +169,10 @@ int scan_job_submit(struct mg_scan *s, struct scan_job *j);
 void scan_job_free(struct scan_job *j);
 /* Release a job that needs no scanning, with its memory. */
 void scan_job_drop(struct mg_scan *s, struct scan_job *j);
+/* Charge libclamav's unpacking of a large archive against the memory limit; waits while that
+ * would go over it and another thread is at work (whose end frees memory). */
+void scan_pool_expand_charge(struct mg_scan *s, uint64_t bytes);
+void scan_pool_expand_release(struct mg_scan *s, uint64_t bytes);
 /* Queue a file's bytes through the small-file batch; @read fills the buffer. */
 int scan_batch_add(struct mg_scan *s, const struct scan_item *tmpl, size_t len,
                    int (*read)(void *ud, unsigned char *buf, size_t len), void *ud);
