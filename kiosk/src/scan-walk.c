@@ -119,7 +119,12 @@ static int walk_blank_fill(const unsigned char *p, size_t n)
 /* Raw state of one region: where reading stands, and its read errors. */
 struct walk_raw {
         struct mg_scan *s;
+        enum mg_region region;
+        int volume;
+        const char *path; /* a libtsk virtual file read as raw space, or NULL */
         uint64_t off, len, pos;
+        int fill;          /* the byte of the blank space just before pos, or -1 */
+        bool blank_before; /* pos follows blank space that no chunk covered */
         uint64_t bad, first_bad;
         unsigned char *probe; /* WALK_PROBE bytes */
 };
@@ -131,7 +136,7 @@ struct walk_raw {
 static int walk_raw_skip_blank(struct walk_raw *r)
 {
         struct mg_scan *s = r->s;
-        int fill = -1;
+        int fill = r->fill;
         while (r->pos < r->len) {
                 if (atomic_load(&s->cancelled))
                         return -ECANCELED;
@@ -145,6 +150,7 @@ static int walk_raw_skip_blank(struct walk_raw *r)
                 if (f < 0 || (fill >= 0 && f != fill))
                         return 0;
                 fill = f;
+                r->blank_before = true;
                 atomic_fetch_add(&s->bytes_read, (uint64_t)n);
                 r->pos += n;
                 scan_progress(s, r->off + r->pos, NULL, false);
@@ -153,7 +159,7 @@ static int walk_raw_skip_blank(struct walk_raw *r)
 }
 
 /* Read and queue one chunk from r->pos; sets *tail_blank if its last bytes are blank. */
-static int walk_raw_chunk(struct walk_raw *r, enum mg_region region, int volume, bool *tail_blank)
+static int walk_raw_chunk(struct walk_raw *r, bool *tail_blank)
 {
         struct mg_scan *s = r->s;
         size_t n = (size_t)MG_MIN((uint64_t)SCAN_RAW_CHUNK, r->len - r->pos);
@@ -162,7 +168,11 @@ static int walk_raw_chunk(struct walk_raw *r, enum mg_region region, int volume,
         int ret = scan_job_new(s, n, &j);
         if (ret < 0)
                 return ret;
-        struct scan_item tmpl = {.region = region, .volume = volume, .carve = true, .offset = at};
+        struct scan_item tmpl = {.region = r->region,
+                                 .volume = r->volume,
+                                 .carve = true,
+                                 .path = (char *)r->path,
+                                 .offset = at};
         unsigned char *buf = scan_job_add(j, &tmpl, n);
         if (!buf) {
                 scan_job_drop(s, j);
@@ -180,24 +190,44 @@ static int walk_raw_chunk(struct walk_raw *r, enum mg_region region, int volume,
                 j->buf_len = (size_t)k;
         }
         atomic_fetch_add(&s->bytes_read, (uint64_t)k);
-        size_t tail = MG_MIN((size_t)k, WALK_PROBE);
-        *tail_blank = k == (ssize_t)n && walk_blank_fill(buf + k - tail, tail) >= 0;
-        if (k == 0 || walk_blank_fill(buf, (size_t)k) >= 0) {
+        bool full = k == (ssize_t)n;
+        int fill = k > 0 ? walk_blank_fill(buf, (size_t)k) : -1;
+        size_t keep = (size_t)k;
+        if (k == 0 || fill >= 0) {
                 /* unread, or blank throughout: nothing can match here that the overlap with
                  * its neighbours does not already cover */
                 scan_job_drop(s, j);
                 ret = 0;
         } else {
                 s->raw_data_chunks++;
+                /* leave blank space at the end out (but a seam's width): the probe goes on
+                 * after it, and a little data at a chunk's start does not cost 24 MiB */
+                while (full && keep >= 2 * WALK_PROBE) {
+                        int f = walk_blank_fill(buf + keep - WALK_PROBE, WALK_PROBE);
+                        if (f < 0 || (fill >= 0 && f != fill))
+                                break;
+                        fill = f;
+                        keep -= WALK_PROBE;
+                }
+                if (keep < (size_t)k) {
+                        j->items[0].len = keep + SCAN_RAW_OVERLAP;
+                        j->buf_len = keep + SCAN_RAW_OVERLAP;
+                }
                 ret = scan_job_submit(s, j);
         }
-        if (k != (ssize_t)n)
+        if (!full)
                 s->raw_data_chunks++; /* unread: it may hold data */
         if (ret < 0)
                 return ret;
         scan_progress(s, at + n, NULL, false);
+        /* blank to its end (all of it, or the part left out): the probe goes on after it */
+        *tail_blank = full && fill >= 0;
+        r->fill = *tail_blank ? fill : -1;
+        r->blank_before = *tail_blank;
         if (r->pos + n >= r->len)
                 r->pos = r->len;
+        else if (*tail_blank)
+                r->pos += n;
         else
                 r->pos += n - SCAN_RAW_OVERLAP;
         return 0;
@@ -205,7 +235,7 @@ static int walk_raw_chunk(struct walk_raw *r, enum mg_region region, int volume,
 
 /* Scan a range of raw medium bytes in overlapping chunks, skipping blank space. */
 static int walk_raw(struct mg_scan *s, enum mg_region region, int volume, uint64_t off,
-                    uint64_t len)
+                    uint64_t len, const char *path)
 {
         if (off >= s->size)
                 return 0;
@@ -213,14 +243,19 @@ static int walk_raw(struct mg_scan *s, enum mg_region region, int volume, uint64
          * quarter of the speed on this class of CPU */
         if (!s->probe && !(s->probe = aligned_alloc(4096, WALK_PROBE)))
                 return -ENOMEM;
-        struct walk_raw r = {
-            .s = s, .off = off, .len = MG_MIN(len, s->size - off), .probe = s->probe};
+        struct walk_raw r = {.s = s,
+                             .region = region,
+                             .volume = volume,
+                             .path = path,
+                             .off = off,
+                             .len = MG_MIN(len, s->size - off),
+                             .fill = -1,
+                             .probe = s->probe};
         bool probing = true;
         while (r.pos < r.len) {
                 if (atomic_load(&s->cancelled))
                         return -ECANCELED;
                 if (probing) {
-                        uint64_t from = r.pos;
                         int ret = walk_raw_skip_blank(&r);
                         if (ret < 0)
                                 return ret;
@@ -228,10 +263,10 @@ static int walk_raw(struct mg_scan *s, enum mg_region region, int volume, uint64
                                 break;
                         /* start the chunk a seam's width into the blank space, as a chunk after
                          * a blank one always did */
-                        if (r.pos > from)
-                                r.pos -= MG_MIN(r.pos - from, (uint64_t)SCAN_RAW_OVERLAP);
+                        if (r.blank_before)
+                                r.pos -= MG_MIN(r.pos, (uint64_t)SCAN_RAW_OVERLAP);
                 }
-                int ret = walk_raw_chunk(&r, region, volume, &probing);
+                int ret = walk_raw_chunk(&r, &probing);
                 if (ret < 0)
                         return ret;
         }
@@ -352,6 +387,16 @@ static int walk_stream(struct walk_fs *w, const TSK_FS_ATTR *a, const char *path
                                  .path = (char *)path,
                                  .stream = (char *)stream,
                                  .offset = first};
+        /* libtsk's virtual files ($MBR, $FAT1, $FAT2: the volume's own structures) are read
+         * as raw space, blank parts skipped: no one's whole file for a hash to match, and mostly
+         * empty on a new stick */
+        const TSK_FS_ATTR_RUN *run = (a->flags & TSK_FS_ATTR_NONRES) ? a->nrd.run : NULL;
+        if (a->fs_file && a->fs_file->meta && a->fs_file->meta->type == TSK_FS_META_TYPE_VIRT &&
+            !deleted && run && !run->next &&
+            !(run->flags & (TSK_FS_ATTR_RUN_FLAG_SPARSE | TSK_FS_ATTR_RUN_FLAG_FILLER)) &&
+            (uint64_t)run->len * w->fs->block_size >= size &&
+            run->addr <= (w->vol_len / w->fs->block_size))
+                return walk_raw(s, MG_REGION_FILE, w->volume, first, size, path);
         struct walk_attr_read rd = {.w = w, .attr = a, .path = path, .deleted = deleted};
         /* progress: the position on the medium, as far as a file's first block tells it */
         uint64_t at = first ? first : w->vol_off;
@@ -699,7 +744,7 @@ static int walk_unalloc_flush(struct walk_fs *w)
                 return 0;
         uint64_t bs = w->fs->block_size;
         int r = walk_raw(w->s, MG_REGION_UNALLOCATED, w->volume, w->vol_off + w->run_start * bs,
-                         w->run_len * bs);
+                         w->run_len * bs, NULL);
         w->run_len = 0;
         return r;
 }
@@ -781,7 +826,7 @@ static int walk_fs(struct mg_scan *s, TSK_FS_INFO *fs, int volume, uint64_t off,
         /* bytes of the partition past the end of the file system */
         uint64_t fs_end = (uint64_t)(fs->last_block_act + 1) * fs->block_size;
         if (r >= 0 && fs_end < len)
-                r = walk_raw(s, MG_REGION_UNALLOCATED, volume, off + fs_end, len - fs_end);
+                r = walk_raw(s, MG_REGION_UNALLOCATED, volume, off + fs_end, len - fs_end, NULL);
 
         for (size_t i = 0; i < w.n_stack; i++)
                 free(w.stack[i].path);
@@ -806,7 +851,7 @@ static int walk_volume(struct mg_scan *s, uint64_t off, uint64_t len, const char
                 scan_flag(s, MG_VERDICT_UNREADABLE, "too many partitions");
                 return 0;
         }
-        r = walk_raw(s, MG_REGION_BOOT, vi, off, MG_MIN(len, SCAN_BOOT_AREA));
+        r = walk_raw(s, MG_REGION_BOOT, vi, off, MG_MIN(len, SCAN_BOOT_AREA), NULL);
         if (r < 0)
                 return r;
         tsk_error_reset();
@@ -842,7 +887,8 @@ static int walk_volume(struct mg_scan *s, uint64_t off, uint64_t len, const char
                           "volume %d: unknown or corrupt file system (%s)", vi, why ? why : "?");
         }
         if (len > SCAN_BOOT_AREA)
-                r = walk_raw(s, MG_REGION_RAW, vi, off + SCAN_BOOT_AREA, len - SCAN_BOOT_AREA);
+                r = walk_raw(s, MG_REGION_RAW, vi, off + SCAN_BOOT_AREA, len - SCAN_BOOT_AREA,
+                             NULL);
         return r;
 }
 
@@ -885,7 +931,7 @@ static int walk_between(struct mg_scan *s, const struct walk_part *parts, size_t
                 if (prio != seg_prio) {
                         if (seg_prio == 2 || seg_prio == 1 || seg_prio == 0) {
                                 int r = walk_raw(s, seg_prio == 2 ? MG_REGION_BOOT : MG_REGION_GAP,
-                                                 -1, seg_start, a - seg_start);
+                                                 -1, seg_start, a - seg_start, NULL);
                                 if (r < 0)
                                         return r;
                         }
@@ -895,7 +941,7 @@ static int walk_between(struct mg_scan *s, const struct walk_part *parts, size_t
         }
         if (seg_prio >= 0 && seg_prio <= 2 && seg_start < s->size)
                 return walk_raw(s, seg_prio == 2 ? MG_REGION_BOOT : MG_REGION_GAP, -1, seg_start,
-                                s->size - seg_start);
+                                s->size - seg_start, NULL);
         return 0;
 }
 

@@ -56,6 +56,100 @@ static void test_raw_signature(void **state)
         tu_rmtree(dir);
 }
 
+/* Bytes the engine was handed, from the JSON report. */
+static unsigned long long json_stat(const char *json, const char *key)
+{
+        char k[64];
+        snprintf(k, sizeof(k), "\"%s\":", key);
+        const char *p = strstr(json, k);
+        assert_non_null(p);
+        return strtoull(p + strlen(k), NULL, 10);
+}
+
+/* Sparse raw data: blank space (0x00 and 0xFF runs) is skipped, and the blank end of a chunk is
+ * left out of it, yet a signature is found wherever it is: right after data, inside the blank
+ * end of a chunk, across a chunk boundary in blank space, across the seam of a 0x00 and a 0xFF
+ * run, inside a 0xFF run. One medium per place (detections in one chunk count once). */
+static void test_raw_sparse(void **state)
+{
+        const off_t at[] = {300 * 1024 + 5, (5 << 20) + 10, (24 << 20) - 30, (30 << 20) - 20,
+                            (35 << 20) + 4096 - 3};
+        char *dir = tu_mkdtemp("unit");
+        char *img = NULL;
+        assert_true(asprintf(&img, "%s/s.img", dir) > 0);
+        struct mg_scan_engine *e = scan_test_engine();
+        for (size_t i = 0; i < sizeof(at) / sizeof(at[0]); i++) {
+                assert_int_equal(tu_sh("rm -f '%s' && truncate -s 56M '%s' && "
+                                       "head -c 300K /dev/urandom | dd of='%s' conv=notrunc "
+                                       "status=none && head -c 10M /dev/zero | tr '\\0' '\\377' | "
+                                       "dd of='%s' bs=1M seek=30 conv=notrunc status=none",
+                                       img, img, img, img),
+                                 0);
+                int fd = open(img, O_RDWR);
+                assert_true(fd >= 0);
+                assert_int_equal(pwrite(fd, eicar, strlen(eicar), at[i]), (ssize_t)strlen(eicar));
+                close(fd);
+                for (unsigned threads = 1; threads <= 2; threads++) {
+                        struct scan_result r;
+                        scan_test_run(e, img, threads, 60, &r);
+                        unsigned long long bytes = json_stat(r.json, "bytes");
+                        printf("# EICAR at %lld, %u thread(s): %zu detection(s), %llu bytes to "
+                               "the engine\n",
+                               (long long)at[i], threads, r.n, bytes);
+                        assert_int_equal(r.rc, 0);
+                        assert_int_equal(r.verdict, MG_VERDICT_INFECTED);
+                        assert_int_equal(r.n, 1);
+                        assert_non_null(strstr(r.lines[0], "raw|0|*|-|0|Eicar-Test-Body"));
+                        /* not all 56 MiB: blank runs are skipped, and with the signature next
+                         * to the data the first chunk's blank end is left out (the 0xFF run,
+                         * 10 MiB next to 0x00 space, is scanned: not a blank of one byte) */
+                        assert_true(bytes < (i == 0 ? (12ULL << 20) : (48ULL << 20)));
+                        assert_true(json_stat(r.json, "bytes_read") >= (56ULL << 20));
+                        scan_result_free(&r);
+                }
+        }
+        mg_scan_engine_unref(e);
+        free(img);
+        tu_rmtree(dir);
+}
+
+/* The file system's own structures that libtsk shows as virtual files ($FAT1, $FAT2) are read
+ * as raw space (blank parts skipped): a signature hidden in the unused end of the second FAT is
+ * still found, and named. */
+static void test_fat_tables(void **state)
+{
+        char *dir = tu_mkdtemp("unit");
+        char *img = NULL;
+        assert_true(asprintf(&img, "%s/f.img", dir) > 0);
+        assert_int_equal(tu_sh("truncate -s 64M '%s' && mkfs.vfat -F 32 '%s' >/dev/null", img, img),
+                         0);
+        /* the last sector of the second FAT, from fsstat's "* FAT 1: FIRST - LAST" */
+        int st = -1;
+        char *out = tu_sh_output(&st, "fsstat '%s' | sed -n 's/^\\* FAT 1: [0-9]* - //p'", img);
+        assert_int_equal(st, 0);
+        long last = strtol(out, NULL, 10);
+        free(out);
+        assert_true(last > 1000);
+        int fd = open(img, O_RDWR);
+        assert_true(fd >= 0);
+        assert_int_equal(pwrite(fd, eicar, strlen(eicar), last * 512 + 100),
+                         (ssize_t)strlen(eicar));
+        close(fd);
+        struct mg_scan_engine *e = scan_test_engine();
+        struct scan_result r;
+        scan_test_run(e, img, 2, 60, &r);
+        assert_int_equal(r.rc, 0);
+        assert_int_equal(r.verdict, MG_VERDICT_INFECTED);
+        bool named = false;
+        for (size_t i = 0; i < r.n; i++)
+                named = named || strstr(r.lines[i], "file|0|/$FAT2|-|0|Eicar-Test-");
+        assert_true(named);
+        scan_result_free(&r);
+        mg_scan_engine_unref(e);
+        free(img);
+        tu_rmtree(dir);
+}
+
 /* Targets that are not a block device or a regular file are refused; so is a missing one. */
 static void test_bad_targets(void **state)
 {
@@ -245,6 +339,8 @@ int main(void)
         const struct CMUnitTest tests[] = {
             cmocka_unit_test(test_zeros_unreadable),
             cmocka_unit_test(test_raw_signature),
+            cmocka_unit_test(test_raw_sparse),
+            cmocka_unit_test(test_fat_tables),
             cmocka_unit_test(test_bad_targets),
             cmocka_unit_test(test_missing_db),
             cmocka_unit_test(test_cancel),

@@ -116,7 +116,7 @@ typedef void (*mg_scan_detection_fn)(void *userdata, const struct mg_scan_detect
 
 struct mg_scan_options {
         unsigned threads;      /* scanning threads; 0: one per core; 1: no worker threads */
-        uint64_t memory_limit; /* bytes of medium data in flight (0: 256 MiB) */
+        uint64_t memory_limit; /* bytes above the engine: data in flight, unpacking (0: 256 MiB) */
         /* The scanner's own archive-bomb accounting, per top-level file (0: default). */
         uint64_t bomb_max_expanded; /* total bytes unpacked (default 1 GiB) */
         uint32_t bomb_max_ratio;    /* unpacked / packed (default 200) */
