@@ -30,6 +30,15 @@ static void test_zeros_unreadable(void **state)
         tu_rmtree(dir);
 }
 
+/* Write the EICAR string into @img at @at. */
+static void put_eicar(const char *img, off_t at)
+{
+        int fd = open(img, O_RDWR);
+        assert_true(fd >= 0);
+        assert_int_equal(pwrite(fd, eicar, strlen(eicar), at), (ssize_t)strlen(eicar));
+        close(fd);
+}
+
 /* A signature in raw bytes of an unreadable medium gives infected, at the right offset region;
  * across a chunk seam too. */
 static void test_raw_signature(void **state)
@@ -38,11 +47,8 @@ static void test_raw_signature(void **state)
         char *img = NULL;
         assert_true(asprintf(&img, "%s/r.img", dir) > 0);
         assert_int_equal(tu_sh("truncate -s 56M '%s'", img), 0);
-        int fd = open(img, O_RDWR);
-        assert_true(fd >= 0);
         /* straddle the first 24 MiB chunk boundary */
-        assert_int_equal(pwrite(fd, eicar, strlen(eicar), (24 << 20) - 30), (ssize_t)strlen(eicar));
-        close(fd);
+        put_eicar(img, (24 << 20) - 30);
         struct mg_scan_engine *e = scan_test_engine();
         struct scan_result r;
         scan_test_run(e, img, 2, 60, &r);
@@ -85,10 +91,7 @@ static void test_raw_sparse(void **state)
                                        "dd of='%s' bs=1M seek=30 conv=notrunc status=none",
                                        img, img, img, img),
                                  0);
-                int fd = open(img, O_RDWR);
-                assert_true(fd >= 0);
-                assert_int_equal(pwrite(fd, eicar, strlen(eicar), at[i]), (ssize_t)strlen(eicar));
-                close(fd);
+                put_eicar(img, at[i]);
                 for (unsigned threads = 1; threads <= 2; threads++) {
                         struct scan_result r;
                         scan_test_run(e, img, threads, 60, &r);
@@ -130,11 +133,7 @@ static void test_fat_tables(void **state)
         long last = strtol(out, NULL, 10);
         free(out);
         assert_true(last > 1000);
-        int fd = open(img, O_RDWR);
-        assert_true(fd >= 0);
-        assert_int_equal(pwrite(fd, eicar, strlen(eicar), last * 512 + 100),
-                         (ssize_t)strlen(eicar));
-        close(fd);
+        put_eicar(img, last * 512 + 100);
         struct mg_scan_engine *e = scan_test_engine();
         struct scan_result r;
         scan_test_run(e, img, 2, 60, &r);
@@ -314,10 +313,7 @@ static void test_read_error_continues(void **state)
         char *img = NULL;
         assert_true(asprintf(&img, "%s/bad.img", dir) > 0);
         assert_int_equal(tu_sh("truncate -s 96M '%s'", img), 0);
-        int fd = open(img, O_RDWR);
-        assert_true(fd >= 0);
-        assert_int_equal(pwrite(fd, eicar, strlen(eicar), 80 << 20), (ssize_t)strlen(eicar));
-        close(fd);
+        put_eicar(img, 80 << 20);
         const char *asan = getenv("ASAN_OPTIONS");
         int st = -1;
         char *out = tu_sh_output(&st,
