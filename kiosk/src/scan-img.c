@@ -32,7 +32,7 @@ static ssize_t scan_img_read(TSK_IMG_INFO *info, TSK_OFF_T off, char *buf, size_
                         int e = errno;
                         tsk_error_reset();
                         tsk_error_set_errno(TSK_ERR_IMG_READ);
-                        tsk_error_set_errstr("read at offset %lld: %s",
+                        tsk_error_set_errstr("read of %zu bytes at offset %lld: %s", len - done,
                                              (long long)(off + (off_t)done), strerror(e));
                         /* what was read before the error is still good */
                         return done ? (ssize_t)done : -1;

@@ -289,34 +289,82 @@ struct walk_attr_read {
         uint64_t off;
 };
 
-/* Fill @buf with @len bytes of the attribute; 1 if the content cannot be read. */
+/* Read what can be read of [@off, @off + @len) of the attribute block by block, zero-filling the
+ * blocks that fail; returns how many failed (at most @max_bad, then the rest is zeros too). */
+static uint64_t walk_attr_salvage(struct walk_attr_read *r, unsigned char *buf, uint64_t off,
+                                  size_t len, uint64_t max_bad, uint64_t *first_bad)
+{
+        size_t bs = MG_MAX((size_t)r->w->fs->block_size, (size_t)512);
+        uint64_t bad = 0;
+        for (size_t done = 0; done < len;) {
+                size_t want = MG_MIN(len - done, bs - (size_t)((off + done) % bs));
+                ssize_t k =
+                    bad >= max_bad || atomic_load(&r->w->s->cancelled)
+                        ? -1
+                        : tsk_fs_attr_read(r->attr, (TSK_OFF_T)(off + done), (char *)buf + done,
+                                           want, TSK_FS_FILE_READ_FLAG_NONE);
+                if (k <= 0) {
+                        tsk_error_reset();
+                        memset(buf + done, 0, want);
+                        if (!bad++)
+                                *first_bad = off + done;
+                        k = (ssize_t)want;
+                }
+                done += (size_t)k;
+        }
+        return bad;
+}
+
+/* Fill @buf with @len bytes of the attribute; 1 if the content cannot be read at all. A read
+ * error inside a live file does not drop the file: its readable blocks are scanned (the bad ones
+ * as zeros), and the medium is unreadable in part. */
 static int walk_attr_fill(void *ud, unsigned char *buf, size_t len)
 {
         struct walk_attr_read *r = ud;
         struct mg_scan *s = r->w->s;
         size_t done = 0;
+        uint64_t bad = 0;
         while (done < len) {
                 if (atomic_load(&s->cancelled))
                         return -ECANCELED;
                 size_t want = MG_MIN(len - done, (size_t)4 << 20);
                 ssize_t k = tsk_fs_attr_read(r->attr, (TSK_OFF_T)(r->off + done),
                                              (char *)buf + done, want, TSK_FS_FILE_READ_FLAG_NONE);
-                if (k <= 0) {
-                        if (!r->deleted) {
-                                _cleanup_free_ char *p = scan_escape_path(r->path);
-                                _cleanup_free_ char *e = mg_escape_str(tsk_error_get_errstr());
-                                r->w->corrupt = true;
-                                scan_flag(s, MG_VERDICT_UNREADABLE,
-                                          "volume %d: %s: file content cannot be read: %s",
-                                          r->w->volume, p ? p : "?", e ? e : "?");
-                        }
+                if (k <= 0 && r->deleted) {
                         tsk_error_reset();
-                        return 1;
+                        return 1; /* a recovered deleted file: its space is scanned raw anyway */
+                }
+                if (k <= 0) {
+                        _cleanup_free_ char *e = mg_escape_str(tsk_error_get_errstr());
+                        tsk_error_reset();
+                        /* a dying stick can take seconds per bad block: give up after 256 */
+                        uint64_t at = 0;
+                        uint64_t n = walk_attr_salvage(r, buf + done, r->off + done, want,
+                                                       256 - MG_MIN(bad, (uint64_t)256), &at);
+                        if (!bad && n) {
+                                _cleanup_free_ char *p = scan_escape_path(r->path);
+                                scan_flag(s, MG_VERDICT_UNREADABLE,
+                                          "volume %d: %s: file content cannot be read from "
+                                          "offset %llu: %s (its readable blocks are scanned)",
+                                          r->w->volume, p ? p : "?", (unsigned long long)at,
+                                          e ? e : "?");
+                        }
+                        r->w->corrupt = r->w->corrupt || n;
+                        bad += n;
+                        if (bad >= 256) {
+                                _cleanup_free_ char *p = scan_escape_path(r->path);
+                                scan_flag(s, MG_VERDICT_UNREADABLE,
+                                          "volume %d: %s: over 256 unreadable blocks: the file "
+                                          "was not scanned",
+                                          r->w->volume, p ? p : "?");
+                                return 1;
+                        }
+                        k = (ssize_t)want;
                 }
                 done += (size_t)k;
         }
         atomic_fetch_add(&s->bytes_read, (uint64_t)len);
-        r->ok = true;
+        r->ok = !bad;
         return 0;
 }
 

@@ -330,6 +330,49 @@ static void test_read_error_continues(void **state)
         tu_rmtree(dir);
 }
 
+/* A read error inside a live file does not drop the file: the blocks after the bad ones are
+ * scanned, so a signature there is found (by its body: the file's hash cannot match), and the
+ * unread blocks are a reason. */
+static void test_read_error_in_file(void **state)
+{
+        char *dir = tu_mkdtemp("badfile");
+        char *img = NULL;
+        assert_true(asprintf(&img, "%s/f.img", dir) > 0);
+        /* a 2 MiB file of random bytes with EICAR at 1.5 MiB, on a FAT16 image */
+        assert_int_equal(
+            tu_sh("set -e; cd '%s'; truncate -s 32M '%s'; mkfs.vfat -F 16 '%s' "
+                  ">/dev/null; head -c 2M /dev/urandom > data.bin; printf '%%s' '%s' | "
+                  "dd of=data.bin bs=1 seek=1572864 conv=notrunc status=none; "
+                  "mcopy -i '%s' data.bin ::/DATA.BIN",
+                  dir, img, img, eicar, img),
+            0);
+        /* where the file's first cluster is on the image: istat's first data sector */
+        int st = -1;
+        char *out = tu_sh_output(&st,
+                                 "ifind -n /DATA.BIN '%s' | xargs -I{} istat '%s' {} | "
+                                 "sed -n '/^Sectors:/{n;p;q}' | awk '{print $1}'",
+                                 img, img);
+        assert_int_equal(st, 0);
+        long first = strtol(out, NULL, 10);
+        free(out);
+        assert_true(first > 0);
+        /* 64 KiB unreadable at 256 KiB into the file: before the EICAR */
+        const char *asan = getenv("ASAN_OPTIONS");
+        out = tu_sh_output(&st,
+                           "env ASAN_OPTIONS='%s%sverify_asan_link_order=0' LD_PRELOAD='%s' "
+                           "SCAN_SHIM_FILE='%s' SCAN_SHIM_FAIL_READ=%ld:65536 "
+                           "'%s' scan --json --threads 1 --db '%s' '%s'",
+                           asan ? asan : "", asan ? ":" : "", SCAN_SHIM, img,
+                           first * 512 + (256 << 10), MG_CLI, SCAN_TEST_SIGDB, img);
+        printf("# %s\n", out);
+        assert_int_equal(st, 1); /* infected: the EICAR after the bad blocks was scanned */
+        assert_non_null(strstr(out, "\"Eicar-Test-Body.UNOFFICIAL\",\"path\":\"/DATA.BIN\""));
+        assert_non_null(strstr(out, "/DATA.BIN: file content cannot be read from offset"));
+        free(out);
+        free(img);
+        tu_rmtree(dir);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -345,6 +388,7 @@ int main(void)
             cmocka_unit_test(test_cli_timeout),
             cmocka_unit_test(test_deleted_read_once),
             cmocka_unit_test(test_read_error_continues),
+            cmocka_unit_test(test_read_error_in_file),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
