@@ -90,14 +90,10 @@ static void *pool_worker(void *arg)
                 int r = failed ? 0 : pool_run_job(s, j);
                 pthread_mutex_lock(&p->lock);
                 p->busy--;
+                if (r < 0 && !p->error)
+                        p->error = r;
                 pthread_mutex_unlock(&p->lock);
-                if (r < 0) {
-                        pthread_mutex_lock(&p->lock);
-                        if (!p->error)
-                                p->error = r;
-                        pthread_mutex_unlock(&p->lock);
-                }
-                pool_retire(p, j);
+                pool_retire(p, j); /* wakes whoever waits for memory or for this thread */
         }
 }
 

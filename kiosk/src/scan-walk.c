@@ -1015,6 +1015,11 @@ static const char *walk_scheme(TSK_VS_TYPE_ENUM t)
 /* Walk the whole medium: partitions, or one volume when there is no partition table. */
 int scan_walk_medium(struct mg_scan *s)
 {
+        if (s->size == 0) {
+                /* a card reader without a card, or a stick that failed: nothing to judge */
+                scan_flag(s, MG_VERDICT_UNREADABLE, "the medium is empty (0 bytes)");
+                return 0;
+        }
         tsk_error_reset();
         TSK_VS_INFO *vs = tsk_vs_open(s->img, 0, TSK_VS_TYPE_DETECT);
         if (!vs) {

@@ -149,6 +149,26 @@ static void test_fat_tables(void **state)
         tu_rmtree(dir);
 }
 
+/* An empty medium (a card reader without a card) is unreadable, with the reason, never clean. */
+static void test_empty_medium(void **state)
+{
+        char *dir = tu_mkdtemp("unit");
+        char *img = NULL;
+        assert_true(asprintf(&img, "%s/e.img", dir) > 0);
+        assert_int_equal(tu_sh(": > '%s'", img), 0);
+        struct mg_scan_engine *e = scan_test_engine();
+        struct scan_result r;
+        scan_test_run(e, img, 2, 60, &r);
+        assert_int_equal(r.rc, 0);
+        assert_int_equal(r.verdict, MG_VERDICT_UNREADABLE);
+        assert_int_equal(r.n, 0);
+        assert_non_null(strstr(r.json, "the medium is empty"));
+        scan_result_free(&r);
+        mg_scan_engine_unref(e);
+        free(img);
+        tu_rmtree(dir);
+}
+
 /* Targets that are not a block device or a regular file are refused; so is a missing one. */
 static void test_bad_targets(void **state)
 {
@@ -380,6 +400,7 @@ int main(void)
             cmocka_unit_test(test_raw_signature),
             cmocka_unit_test(test_raw_sparse),
             cmocka_unit_test(test_fat_tables),
+            cmocka_unit_test(test_empty_medium),
             cmocka_unit_test(test_bad_targets),
             cmocka_unit_test(test_missing_db),
             cmocka_unit_test(test_cancel),
