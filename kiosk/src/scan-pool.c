@@ -151,9 +151,11 @@ int scan_pool_finish(struct mg_scan *s)
         return p->error;
 }
 
-/* Unmap spares until @need more bytes fit in the budget (or none is left); under the lock. */
-static unsigned pool_evict_locked(struct scan_pool *p, uint64_t need, struct scan_spare *out)
+/* Under the lock: unmap spares until @need more bytes fit in the budget (or none is left). True
+ * if any were: the lock was dropped meanwhile, so the caller looks again. */
+static bool pool_make_room_locked(struct scan_pool *p, uint64_t need)
 {
+        struct scan_spare out[SCAN_MAX_SPARES];
         unsigned n = 0;
         while (p->n_spares &&
                p->mem_used + p->spare_bytes + p->engine_charge + need > p->mem_limit) {
@@ -161,30 +163,38 @@ static unsigned pool_evict_locked(struct scan_pool *p, uint64_t need, struct sca
                 p->spare_bytes -= sp.cap;
                 out[n++] = sp;
         }
-        return n;
+        if (!n)
+                return false;
+        pthread_mutex_unlock(&p->lock); /* unmapping is slow: not under the lock */
+        for (unsigned i = 0; i < n; i++)
+                munmap(out[i].buf, out[i].cap);
+        pthread_mutex_lock(&p->lock);
+        return true;
 }
 
+/* Charge libclamav's unpacking of a large archive (see scan-internal.h). */
 void scan_pool_expand_charge(struct mg_scan *s, uint64_t bytes)
 {
         struct scan_pool *p = &s->pool;
-        struct scan_spare evicted[SCAN_MAX_SPARES];
         pthread_mutex_lock(&p->lock);
-        unsigned n = pool_evict_locked(p, bytes, evicted);
         /* wait only while another thread is at work: its end frees memory (two threads never
          * wait for each other; with none at work, go over the limit rather than stall) */
-        bool counted = p->n_threads > 0;
-        while (p->mem_used + p->spare_bytes + p->engine_charge + bytes > p->mem_limit &&
-               p->busy > (counted ? 1u : 0u) && !p->error && !atomic_load(&s->cancelled)) {
-                p->busy--;
+        unsigned me = p->n_threads > 0 ? 1 : 0;
+        for (;;) {
+                if (pool_make_room_locked(p, bytes))
+                        continue;
+                if (p->mem_used + p->spare_bytes + p->engine_charge + bytes <= p->mem_limit ||
+                    p->busy <= me || p->error || atomic_load(&s->cancelled))
+                        break;
+                p->busy -= me;
                 pthread_cond_wait(&p->cond_space, &p->lock);
-                p->busy++;
+                p->busy += me;
         }
         p->engine_charge += bytes;
         pthread_mutex_unlock(&p->lock);
-        for (unsigned i = 0; i < n; i++)
-                munmap(evicted[i].buf, evicted[i].cap);
 }
 
+/* Give an unpacking charge back. */
 void scan_pool_expand_release(struct mg_scan *s, uint64_t bytes)
 {
         struct scan_pool *p = &s->pool;
@@ -219,8 +229,6 @@ static int pool_find_spare(const struct scan_pool *p, size_t bytes)
 static int pool_acquire(struct mg_scan *s, size_t bytes, unsigned char **buf, size_t *cap)
 {
         struct scan_pool *p = &s->pool;
-        struct scan_spare evicted[SCAN_MAX_SPARES];
-        unsigned n_evicted = 0;
         *buf = NULL;
         *cap = bytes;
         pthread_mutex_lock(&p->lock);
@@ -231,8 +239,8 @@ static int pool_acquire(struct mg_scan *s, size_t bytes, unsigned char **buf, si
                 if (r < 0)
                         break;
                 int k = bytes ? pool_find_spare(p, bytes) : -1;
-                if (k < 0)
-                        n_evicted = pool_evict_locked(p, bytes, evicted);
+                if (k < 0 && pool_make_room_locked(p, bytes))
+                        continue;
                 uint64_t need = k < 0 ? bytes : 0; /* a spare is charged already */
                 /* a job larger than the whole budget waits until nothing else is in flight */
                 if (p->mem_used == 0 ||
@@ -248,20 +256,9 @@ static int pool_acquire(struct mg_scan *s, size_t bytes, unsigned char **buf, si
                         p->jobs++;
                         break;
                 }
-                if (n_evicted) {
-                        /* unmap outside the lock, then look again */
-                        pthread_mutex_unlock(&p->lock);
-                        for (unsigned i = 0; i < n_evicted; i++)
-                                munmap(evicted[i].buf, evicted[i].cap);
-                        n_evicted = 0;
-                        pthread_mutex_lock(&p->lock);
-                        continue;
-                }
                 pthread_cond_wait(&p->cond_space, &p->lock);
         }
         pthread_mutex_unlock(&p->lock);
-        for (unsigned i = 0; i < n_evicted; i++)
-                munmap(evicted[i].buf, evicted[i].cap);
         return r;
 }
 
@@ -416,17 +413,10 @@ static bool scan_is_container(const unsigned char *p, size_t n)
 static void pool_reader_charge(struct mg_scan *s, uint64_t bytes, uint64_t own)
 {
         struct scan_pool *p = &s->pool;
-        struct scan_spare evicted[SCAN_MAX_SPARES];
         pthread_mutex_lock(&p->lock);
         for (;;) {
-                unsigned n = pool_evict_locked(p, bytes, evicted);
-                if (n) {
-                        pthread_mutex_unlock(&p->lock);
-                        for (unsigned i = 0; i < n; i++)
-                                munmap(evicted[i].buf, evicted[i].cap);
-                        pthread_mutex_lock(&p->lock);
+                if (pool_make_room_locked(p, bytes))
                         continue;
-                }
                 /* other jobs in flight: their end frees memory (this item's own buffer is
                  * not submitted yet, so it alone must never wait) */
                 if (p->mem_used + p->spare_bytes + p->engine_charge + bytes <= p->mem_limit ||
