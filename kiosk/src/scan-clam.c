@@ -166,6 +166,37 @@ static const char *const clam_container_types[] = {
     "CL_TYPE_MBR",     "CL_TYPE_ZIPSFX", "CL_TYPE_RARSFX", "CL_TYPE_7ZSFX",   "CL_TYPE_CABSFX",
 };
 
+/* The reader's guess, from magic numbers, at what libclamav will unpack (the types above, and
+ * executables, which may be packed or self-extracting): before the engine has seen the bytes. */
+bool scan_clam_sniff_container(const unsigned char *p, size_t n)
+{
+        static const struct {
+                const char *magic;
+                size_t len, at;
+        } m[] = {
+            {"PK\x03\x04", 4, 0},
+            {"\x1f\x8b", 2, 0},
+            {"7z\xbc\xaf\x27\x1c", 6, 0},
+            {"\xfd"
+             "7zXZ",
+             5, 0},
+            {"BZh", 3, 0},
+            {"Rar!", 4, 0},
+            {"MSCF", 4, 0},
+            {"\xd0\xcf\x11\xe0", 4, 0},
+            {"%PDF", 4, 0},
+            {"ustar", 5, 257},
+            {"CD001", 5, 32769},
+            {"07070", 5, 0},
+            {"xar!", 4, 0},
+            {"MZ", 2, 0},
+        };
+        for (size_t i = 0; i < MG_ARRAY_SIZE(m); i++)
+                if (n >= m[i].at + m[i].len && !memcmp(p + m[i].at, m[i].magic, m[i].len))
+                        return true;
+        return false;
+}
+
 /* True if libclamav's type names a container whose content must be unpacked to be judged. */
 static bool clam_type_is_container(const char *type)
 {

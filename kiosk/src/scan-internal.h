@@ -153,6 +153,8 @@ char *scan_escape_path(const char *path);
 /* scan-clam.c */
 int scan_clam_engine_load(struct mg_scan_engine *e, const struct mg_scan_engine_options *o);
 void scan_clam_engine_free(struct mg_scan_engine *e);
+/* Do the first bytes look like an archive or document libclamav unpacks (magic numbers)? */
+bool scan_clam_sniff_container(const unsigned char *p, size_t n);
 /* Scan one item's bytes; records detections and reasons in @s. */
 int scan_clam_item(struct mg_scan *s, const struct scan_item *it, const unsigned char *data);
 

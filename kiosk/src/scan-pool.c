@@ -151,14 +151,19 @@ int scan_pool_finish(struct mg_scan *s)
         return p->error;
 }
 
+/* Under the lock: would @need more bytes keep everything charged within the limit? */
+static bool pool_fits_locked(const struct scan_pool *p, uint64_t need)
+{
+        return p->mem_used + p->spare_bytes + p->engine_charge + need <= p->mem_limit;
+}
+
 /* Under the lock: unmap spares until @need more bytes fit in the budget (or none is left). True
  * if any were: the lock was dropped meanwhile, so the caller looks again. */
 static bool pool_make_room_locked(struct scan_pool *p, uint64_t need)
 {
         struct scan_spare out[SCAN_MAX_SPARES];
         unsigned n = 0;
-        while (p->n_spares &&
-               p->mem_used + p->spare_bytes + p->engine_charge + need > p->mem_limit) {
+        while (p->n_spares && !pool_fits_locked(p, need)) {
                 struct scan_spare sp = p->spares[--p->n_spares];
                 p->spare_bytes -= sp.cap;
                 out[n++] = sp;
@@ -183,8 +188,8 @@ void scan_pool_expand_charge(struct mg_scan *s, uint64_t bytes)
         for (;;) {
                 if (pool_make_room_locked(p, bytes))
                         continue;
-                if (p->mem_used + p->spare_bytes + p->engine_charge + bytes <= p->mem_limit ||
-                    p->busy <= me || p->error || atomic_load(&s->cancelled))
+                if (pool_fits_locked(p, bytes) || p->busy <= me || p->error ||
+                    atomic_load(&s->cancelled))
                         break;
                 p->busy -= me;
                 pthread_cond_wait(&p->cond_space, &p->lock);
@@ -243,9 +248,7 @@ static int pool_acquire(struct mg_scan *s, size_t bytes, unsigned char **buf, si
                         continue;
                 uint64_t need = k < 0 ? bytes : 0; /* a spare is charged already */
                 /* a job larger than the whole budget waits until nothing else is in flight */
-                if (p->mem_used == 0 ||
-                    (p->mem_used + p->spare_bytes + p->engine_charge + need <= p->mem_limit &&
-                     p->jobs < max_jobs)) {
+                if (p->mem_used == 0 || (pool_fits_locked(p, need) && p->jobs < max_jobs)) {
                         if (k >= 0) {
                                 *buf = p->spares[k].buf;
                                 *cap = p->spares[k].cap;
@@ -378,37 +381,6 @@ int scan_batch_flush(struct mg_scan *s)
         return scan_job_submit(s, j);
 }
 
-/* Do the first bytes look like an archive or document libclamav unpacks? */
-static bool scan_is_container(const unsigned char *p, size_t n)
-{
-        static const struct {
-                const char *magic;
-                size_t len, at;
-        } m[] = {
-            {"PK\x03\x04", 4, 0},
-            {"\x1f\x8b", 2, 0},
-            {"7z\xbc\xaf\x27\x1c", 6, 0},
-            {"\xfd"
-             "7zXZ",
-             5, 0},
-            {"BZh", 3, 0},
-            {"Rar!", 4, 0},
-            {"MSCF", 4, 0},
-            {"\xd0\xcf\x11\xe0", 4, 0},
-            {"%PDF", 4, 0},
-            {"ustar", 5, 257},
-            {"CD001", 5, 32769},
-            {"070707", 6, 0},
-            {"07070", 5, 0},
-            {"xar!", 4, 0},
-            {"MZ", 2, 0},
-        };
-        for (size_t i = 0; i < MG_ARRAY_SIZE(m); i++)
-                if (n >= m[i].at + m[i].len && !memcmp(p + m[i].at, m[i].magic, m[i].len))
-                        return true;
-        return false;
-}
-
 /* The reader charges an item's unpacking: waits like for a job buffer. */
 static void pool_reader_charge(struct mg_scan *s, uint64_t bytes, uint64_t own)
 {
@@ -419,8 +391,8 @@ static void pool_reader_charge(struct mg_scan *s, uint64_t bytes, uint64_t own)
                         continue;
                 /* other jobs in flight: their end frees memory (this item's own buffer is
                  * not submitted yet, so it alone must never wait) */
-                if (p->mem_used + p->spare_bytes + p->engine_charge + bytes <= p->mem_limit ||
-                    p->mem_used <= own || p->error || atomic_load(&s->cancelled))
+                if (pool_fits_locked(p, bytes) || p->mem_used <= own || p->error ||
+                    atomic_load(&s->cancelled))
                         break;
                 pthread_cond_wait(&p->cond_space, &p->lock);
         }
@@ -460,7 +432,7 @@ int scan_batch_add(struct mg_scan *s, const struct scan_item *tmpl, size_t len,
                 return -ENOMEM;
         }
         r = read(ud, buf, len);
-        if (r == 0 && own && len > SCAN_EXPAND_LARGE && scan_is_container(buf, len)) {
+        if (r == 0 && own && len > SCAN_EXPAND_LARGE && scan_clam_sniff_container(buf, len)) {
                 /* charge the engine's unpacking now, before more is read: charged only when
                  * its scan starts, the memory would already be taken by the jobs behind it */
                 pool_reader_charge(s, SCAN_EXPAND_CHARGE, j->mem);
